@@ -1,0 +1,102 @@
+// Promise-based Admin API: topics, partitions, offsets and groups, each call bounded.
+import rdkafka, { type LibrdKafkaError } from '@confluentinc/kafka-javascript';
+import { withTimeout } from '../errors.js';
+import { baseConfig, type KafkaConnection } from './config.js';
+import { kafkaError, kafkaErrorCodes } from './errors.js';
+
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly config?: Record<string, string>;
+}
+
+export interface TopicInfo {
+  readonly name: string;
+  readonly partitions: number;
+}
+
+export class KafkaAdmin {
+  private constructor(
+    private readonly client: rdkafka.IAdminClient,
+    private readonly timeoutMs: number,
+  ) {}
+
+  static connect(connection: KafkaConnection, timeoutMs = 15_000): KafkaAdmin {
+    return new KafkaAdmin(rdkafka.AdminClient.create(baseConfig(connection, 'admin') as rdkafka.GlobalConfig), timeoutMs);
+  }
+
+  /** Creates the topic; a topic that already exists is left as it is. Returns whether it was created. */
+  createTopic(spec: TopicSpec): Promise<boolean> {
+    return this.call<boolean>('createTopic', (done) =>
+      this.client.createTopic(
+        { topic: spec.name, num_partitions: spec.partitions, replication_factor: spec.replicationFactor, config: spec.config ?? {} },
+        this.timeoutMs,
+        (error) => {
+          if (error && error.code === kafkaErrorCodes.ERR_TOPIC_ALREADY_EXISTS) done(null, false);
+          else done(error, true);
+        },
+      ),
+    );
+  }
+
+  createPartitions(topic: string, total: number): Promise<void> {
+    return this.call<void>('createPartitions', (done) => this.client.createPartitions(topic, total, this.timeoutMs, (error) => done(error, undefined)));
+  }
+
+  deleteTopic(topic: string): Promise<void> {
+    return this.call<void>('deleteTopic', (done) => this.client.deleteTopic(topic, this.timeoutMs, (error) => done(error, undefined)));
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.call<string[]>('listTopics', (done) => this.client.listTopics({ timeout: this.timeoutMs }, done));
+  }
+
+  async describeTopic(topic: string): Promise<TopicInfo | undefined> {
+    try {
+      const [description] = await this.call<rdkafka.TopicDescription[]>('describeTopics', (done) =>
+        this.client.describeTopics([topic], { timeout: this.timeoutMs }, done),
+      );
+      if (!description || description.error) return undefined;
+      return { name: description.name, partitions: description.partitions.length };
+    } catch (error) {
+      if ((error as { kafkaCode?: number }).kafkaCode === kafkaErrorCodes.ERR_UNKNOWN_TOPIC_OR_PART) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * End offsets of the partitions. With `read_committed` this is the last stable offset:
+   * an open transaction holds it back (design brief, "Known hard parts").
+   */
+  async endOffsets(topic: string, partitions: number[], isolation: 'read_committed' | 'read_uncommitted' = 'read_uncommitted'): Promise<Map<number, number>> {
+    const results = await this.call<rdkafka.ListOffsetsResult[]>('listOffsets', (done) =>
+      this.client.listOffsets(
+        partitions.map((partition) => ({ topic, partition, offset: rdkafka.OffsetSpec.LATEST })),
+        { timeout: this.timeoutMs, isolationLevel: isolation === 'read_committed' ? rdkafka.IsolationLevel.READ_COMMITTED : rdkafka.IsolationLevel.READ_UNCOMMITTED },
+        done,
+      ),
+    );
+    return new Map(results.map((r) => [r.partition, r.offset]));
+  }
+
+  describeGroup(groupId: string): Promise<rdkafka.GroupDescription | undefined> {
+    return this.call<rdkafka.GroupDescriptions>('describeGroups', (done) =>
+      this.client.describeGroups([groupId], { timeout: this.timeoutMs }, done),
+    ).then((result) => result.groups[0]);
+  }
+
+  disconnect(): void {
+    this.client.disconnect();
+  }
+
+  private call<T>(operation: string, start: (done: (error: LibrdKafkaError | null | undefined, value: T) => void) => void): Promise<T> {
+    return withTimeout(
+      operation,
+      this.timeoutMs + 2_000,
+      new Promise<T>((resolve, reject) => {
+        start((error, value) => (error ? reject(kafkaError(operation, error)) : resolve(value)));
+      }),
+    );
+  }
+}
