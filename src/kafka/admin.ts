@@ -14,6 +14,8 @@ export interface TopicSpec {
 export interface TopicInfo {
   readonly name: string;
   readonly partitions: number;
+  /** Kafka's unique id of this incarnation of the topic. */
+  readonly topicId: string;
 }
 
 export class KafkaAdmin {
@@ -58,7 +60,7 @@ export class KafkaAdmin {
         this.client.describeTopics([topic], { timeout: this.timeoutMs }, done),
       );
       if (!description || description.error) return undefined;
-      return { name: description.name, partitions: description.partitions.length };
+      return { name: description.name, partitions: description.partitions.length, topicId: description.topicId.base64str };
     } catch (error) {
       if ((error as { kafkaCode?: number }).kafkaCode === kafkaErrorCodes.ERR_UNKNOWN_TOPIC_OR_PART) return undefined;
       throw error;

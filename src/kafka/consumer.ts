@@ -116,6 +116,19 @@ export class KafkaConsumer {
     );
   }
 
+  /** Moves the consumer's position on an assigned partition. */
+  seek(position: PartitionOffset, timeoutMs: number): Promise<void> {
+    return withTimeout(
+      'seek',
+      timeoutMs + 2_000,
+      new Promise<void>((resolve, reject) => {
+        this.client.seek({ topic: position.topic, partition: position.partition, offset: position.offset }, timeoutMs, (error) =>
+          error ? reject(kafkaError('seek', error)) : resolve(),
+        );
+      }),
+    );
+  }
+
   commit(offsets: PartitionOffset[]): void {
     this.client.commitSync(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
   }

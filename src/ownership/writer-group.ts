@@ -1,0 +1,151 @@
+// Ownership of partitions: writer processes join the consumer group `<store>.writers` on
+// `<store>.appends`, and owning appends partition p means owning events partition p. Each
+// assignment starts a PartitionWriter (which fences the previous owner); each revocation
+// closes one. Requests read from the appends topic are handed to their partition's writer.
+import type { TopicPartition } from '@confluentinc/kafka-javascript';
+import { KafkaConsumer, type KafkaConnection } from '../kafka/index.js';
+import { decodeRequest } from '../records/append-request.js';
+import type { IndexFollower } from '../stream-index/follower.js';
+import type { StreamIndex } from '../stream-index/stream-index.js';
+import { PartitionWriter, type PendingAppend } from '../writer/partition-writer.js';
+
+export interface WriterGroupOptions {
+  readonly connection: KafkaConnection;
+  readonly store: string;
+  readonly topics: { readonly events: string; readonly appends: string; readonly replies: string };
+  readonly replyPartitions: number;
+  readonly index: StreamIndex;
+  readonly follower: IndexFollower;
+  readonly endOffset: (partition: number) => Promise<number>;
+  readonly sessionTimeoutMs: number;
+  readonly timeoutMs: number;
+  readonly transactionTimeoutMs: number;
+  readonly maxBatch: number;
+  readonly log: (line: string) => void;
+}
+
+export class WriterGroup {
+  private readonly writers = new Map<number, PartitionWriter>();
+  private running = true;
+  private loop: Promise<void> | undefined;
+  private consumer!: KafkaConsumer;
+
+  private constructor(private readonly options: WriterGroupOptions) {}
+
+  static async join(options: WriterGroupOptions): Promise<WriterGroup> {
+    const group = new WriterGroup(options);
+    group.consumer = await KafkaConsumer.connect({
+      ...options.connection,
+      groupId: `${options.store}.writers`,
+      sessionTimeoutMs: options.sessionTimeoutMs,
+      isolation: 'read_committed',
+      rebalance: {
+        assigned: (partitions) => group.assigned(partitions),
+        revoked: (partitions) => group.revoked(partitions),
+      },
+      overrides: { 'max.poll.interval.ms': Math.max(options.sessionTimeoutMs * 3, 30_000) },
+    });
+    group.consumer.subscribe([options.topics.appends]);
+    group.loop = group.run();
+    return group;
+  }
+
+  /** This process's writer for the partition, if it owns it. */
+  writerFor(partition: number): PartitionWriter | undefined {
+    const writer = this.writers.get(partition);
+    return writer?.accepting ? writer : undefined;
+  }
+
+  ownedPartitions(): number[] {
+    return [...this.writers.keys()].sort((a, b) => a - b);
+  }
+
+  /** Leaves the group: partitions are revoked (writers close) and handed to the other members. */
+  async leave(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    await this.consumer.disconnect();
+    await Promise.all([...this.writers.values()].map((writer) => writer.close()));
+    this.writers.clear();
+  }
+
+  private assigned(partitions: TopicPartition[]): void {
+    for (const { partition } of partitions) this.startWriter(partition);
+  }
+
+  private revoked(partitions: TopicPartition[]): void {
+    for (const { partition } of partitions) {
+      const writer = this.writers.get(partition);
+      this.writers.delete(partition);
+      void writer?.close();
+    }
+  }
+
+  private startWriter(partition: number): void {
+    const writer = new PartitionWriter({
+      ...this.options,
+      partition,
+      groupConsumer: this.consumer.client,
+      onFailure: (p, error) => this.writerFailed(p, writer, error),
+    });
+    this.writers.set(partition, writer);
+  }
+
+  /**
+   * A writer that was fenced or could not start gives up. If the group still assigns the
+   * partition here once a session timeout has passed (a coordinator-side transaction timeout,
+   * KIP-588, looks like fencing), a new writer takes over and requests are read again from
+   * the last committed offset (KAFKA-17582: nothing rewinds on its own).
+   */
+  private writerFailed(partition: number, writer: PartitionWriter, error: unknown): void {
+    this.options.log(`partition ${partition}: writer stopped: ${String(error)}`);
+    setTimeout(() => {
+      if (!this.running || this.writers.get(partition) !== writer) return;
+      const assigned = this.consumer.client.assignments().some((a) => a.partition === partition);
+      this.writers.delete(partition);
+      if (!assigned) return;
+      void this.rewind(partition).then(() => {
+        if (this.running && !this.writers.has(partition)) this.startWriter(partition);
+      });
+    }, this.options.sessionTimeoutMs).unref();
+  }
+
+  private async rewind(partition: number): Promise<void> {
+    const topic = this.options.topics.appends;
+    try {
+      const [committed] = await this.consumer.committed([{ topic, partition }], this.options.timeoutMs);
+      await this.consumer.seek({ topic, partition, offset: committed && committed.offset >= 0 ? committed.offset : 0 }, this.options.timeoutMs);
+    } catch (error) {
+      this.options.log(`partition ${partition}: could not rewind the appends topic: ${String(error)}`);
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let messages;
+      try {
+        messages = await this.consumer.consume(1000, 50);
+      } catch (error) {
+        this.options.log(`writer group: ${String(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      for (const message of messages) {
+        const writer = this.writers.get(message.partition);
+        const request = decodeRequest(message);
+        if (!writer || !request) continue;
+        const append: PendingAppend = {
+          streamId: request.streamId,
+          partitionKey: request.partitionKey,
+          expectedVersion: request.expectedVersion,
+          events: request.events,
+          remote: { requester: request.requester, requestId: request.requestId, offset: message.offset, deadline: request.deadline },
+          // The requester learns the outcome from the reply the writer commits.
+          resolve: () => undefined,
+          reject: () => undefined,
+        };
+        writer.enqueue(append);
+      }
+    }
+  }
+}

@@ -1,0 +1,103 @@
+// The record format of `<store>.events`, open to any Kafka client (docs/record-format.md):
+// one event per record, key = partition key, the event's identity in headers, data as value.
+import type { MessageHeader } from '@confluentinc/kafka-javascript';
+import type { Metadata, RecordedEvent } from '../streams/event.js';
+
+export const headers = {
+  stream: 'scribe.stream',
+  version: 'scribe.version',
+  type: 'scribe.type',
+  id: 'scribe.id',
+  metadata: 'scribe.metadata',
+  contentType: 'content-type',
+} as const;
+
+export const jsonContentType = 'application/json';
+
+/** An event ready to be written: its data already encoded, its version not yet assigned. */
+export interface EncodedEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly data: Buffer;
+  /** Encoded metadata, or undefined when there is none. */
+  readonly metadata: string | undefined;
+  readonly contentType: string;
+}
+
+/** An event as the log (and so the index) holds it. */
+export interface StoredEvent extends EncodedEvent {
+  readonly streamId: string;
+  readonly version: number;
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
+}
+
+export function eventHeaders(streamId: string, version: number, event: EncodedEvent): MessageHeader[] {
+  const list: MessageHeader[] = [
+    { [headers.stream]: streamId },
+    { [headers.version]: String(version) },
+    { [headers.type]: event.type },
+    { [headers.id]: event.id },
+    { [headers.contentType]: event.contentType },
+  ];
+  if (event.metadata !== undefined) list.push({ [headers.metadata]: event.metadata });
+  return list;
+}
+
+/** librdkafka delivers headers as a list of single-entry objects. */
+export function headerValue(list: MessageHeader[] | undefined, name: string): string | undefined {
+  if (!list) return undefined;
+  for (const entry of list) {
+    const value = entry[name];
+    if (value !== undefined) return typeof value === 'string' ? value : value.toString('utf8');
+  }
+  return undefined;
+}
+
+/** Reads a Scribe event from a Kafka record; undefined for a record that is not one. */
+export function storedEventFrom(message: {
+  headers?: MessageHeader[];
+  value: Buffer | null;
+  partition: number;
+  offset: number;
+  timestamp?: number;
+}): StoredEvent | undefined {
+  const streamId = headerValue(message.headers, headers.stream);
+  const version = headerValue(message.headers, headers.version);
+  const type = headerValue(message.headers, headers.type);
+  const id = headerValue(message.headers, headers.id);
+  if (streamId === undefined || version === undefined || type === undefined || id === undefined) return undefined;
+  return {
+    streamId,
+    version: Number(version),
+    type,
+    id,
+    data: message.value ?? Buffer.alloc(0),
+    metadata: headerValue(message.headers, headers.metadata),
+    contentType: headerValue(message.headers, headers.contentType) ?? jsonContentType,
+    partition: message.partition,
+    offset: message.offset,
+    timestamp: message.timestamp ?? 0,
+  };
+}
+
+export function recordedEvent(stored: StoredEvent): RecordedEvent {
+  return {
+    streamId: stored.streamId,
+    version: stored.version,
+    type: stored.type,
+    data: decodeData(stored),
+    metadata: stored.metadata === undefined ? {} : (JSON.parse(stored.metadata) as Metadata),
+    id: stored.id,
+    position: { partition: stored.partition, offset: String(stored.offset) },
+    timestamp: new Date(stored.timestamp),
+  };
+}
+
+function decodeData(stored: StoredEvent): unknown {
+  // The index's encoding may hand bytes back as a Uint8Array.
+  const bytes = Buffer.isBuffer(stored.data) ? stored.data : Buffer.from(stored.data);
+  if (stored.contentType === jsonContentType) return bytes.length === 0 ? null : JSON.parse(bytes.toString('utf8'));
+  return bytes;
+}

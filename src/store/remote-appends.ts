@@ -1,0 +1,119 @@
+// Appends to partitions another process owns: the request goes to `<store>.appends`, the
+// owner commits its answer to `<store>.replies` in the same transaction as the events, and
+// this process waits for it. A reply that does not come in time is an unknown outcome.
+import { randomUUID } from 'node:crypto';
+import { KafkaConsumer, KafkaProducer, type KafkaAdmin, type KafkaConnection } from '../kafka/index.js';
+import { decodeReply, encodeRequest, type AppendReply } from '../records/append-request.js';
+import type { EncodedEvent } from '../records/event-record.js';
+import { partitionForKey } from '../partitioning/murmur2.js';
+import type { ScribeError } from '../errors.js';
+import type { AppendResult } from '../streams/event.js';
+import {
+  AppendOutcomeUnknownError,
+  EventIdConflictError,
+  InvalidEventError,
+  OwnershipChangedError,
+  WrongExpectedVersionError,
+} from '../streams/errors.js';
+import type { ExpectedVersion } from '../streams/expected-version.js';
+
+interface Waiting {
+  resolve(reply: AppendReply): void;
+}
+
+export class RemoteAppends {
+  private readonly waiting = new Map<string, Waiting>();
+  private running = true;
+  private loop: Promise<void> | undefined;
+
+  private constructor(
+    private readonly producer: KafkaProducer,
+    private readonly replies: KafkaConsumer,
+    private readonly requester: string,
+    private readonly topics: { readonly appends: string; readonly replies: string },
+  ) {}
+
+  static async start(
+    connection: KafkaConnection,
+    admin: KafkaAdmin,
+    topics: { readonly appends: string; readonly replies: string },
+    replyPartitions: number,
+  ): Promise<RemoteAppends> {
+    const requester = randomUUID();
+    const partition = partitionForKey(requester, replyPartitions);
+    // Start at the current end, read before any request is sent, so no reply can be missed.
+    const end = (await admin.endOffsets(topics.replies, [partition])).get(partition) ?? 0;
+    const replies = await KafkaConsumer.connect({ ...connection, isolation: 'read_committed', overrides: { 'fetch.wait.max.ms': 10 } });
+    replies.assign([{ topic: topics.replies, partition, offset: end }]);
+    const producer = await KafkaProducer.connect({ ...connection, overrides: { 'linger.ms': 1 } });
+    const remote = new RemoteAppends(producer, replies, requester, topics);
+    remote.loop = remote.listen();
+    return remote;
+  }
+
+  async append(
+    request: { streamId: string; partitionKey: string; partition: number; expectedVersion: ExpectedVersion; events: readonly EncodedEvent[] },
+    timeoutMs: number,
+  ): Promise<AppendResult> {
+    const requestId = randomUUID();
+    const deadline = Date.now() + timeoutMs;
+    const reply = new Promise<AppendReply>((resolve) => this.waiting.set(requestId, { resolve }));
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
+    });
+    try {
+      const record = encodeRequest({ ...request, requester: this.requester, requestId, deadline });
+      try {
+        await this.producer.send({ topic: this.topics.appends, partition: request.partition, ...record });
+      } catch (error) {
+        throw new AppendOutcomeUnknownError(request.streamId, `the request could not be sent: ${(error as Error).message}`, { cause: error });
+      }
+      const answer = await Promise.race([reply, expired]);
+      if (!answer) throw new AppendOutcomeUnknownError(request.streamId, `no reply from the owner of partition ${request.partition} within ${timeoutMs} ms`);
+      return resultOf(request.streamId, request.partition, answer);
+    } finally {
+      clearTimeout(timer);
+      this.waiting.delete(requestId);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    await Promise.all([this.producer.disconnect(), this.replies.disconnect()]);
+  }
+
+  private async listen(): Promise<void> {
+    while (this.running) {
+      try {
+        for (const message of await this.replies.consume(500, 50)) {
+          if (message.key?.toString() !== this.requester) continue;
+          const decoded = decodeReply(message);
+          if (decoded) this.waiting.get(decoded.requestId)?.resolve(decoded.reply);
+        }
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+}
+
+function resultOf(streamId: string, partition: number, reply: AppendReply): AppendResult {
+  if (reply.ok) return { nextExpectedVersion: reply.nextExpectedVersion, position: { partition: reply.partition, offset: reply.offset } };
+  const error: ScribeError = (() => {
+    switch (reply.code) {
+      case 'WRONG_EXPECTED_VERSION':
+        return new WrongExpectedVersionError(streamId, reply.expected ?? 'any', reply.actual ?? -1);
+      case 'EVENT_ID_CONFLICT':
+        return new EventIdConflictError(streamId, reply.eventId ?? '', reply.message);
+      case 'INVALID_EVENT':
+        return new InvalidEventError(0, reply.message);
+      case 'OWNERSHIP_CHANGED':
+        return new OwnershipChangedError(partition, reply.message);
+      default:
+        return new AppendOutcomeUnknownError(streamId, reply.message);
+    }
+  })();
+  throw error;
+}

@@ -1,0 +1,49 @@
+// The topics of a store named `<name>` (design brief, "Topics"): created when missing, and
+// checked to be co-partitioned when they exist.
+import { InvalidArgumentError } from '../errors.js';
+import type { KafkaAdmin } from '../kafka/index.js';
+
+export interface StoreTopics {
+  readonly events: string;
+  readonly appends: string;
+  readonly replies: string;
+}
+
+export interface StoreLayout {
+  readonly topics: StoreTopics;
+  readonly partitions: number;
+  readonly replyPartitions: number;
+  /** Kafka's id of the events topic; the local index belongs to it. */
+  readonly eventsTopicId: string;
+}
+
+export function topicNames(store: string): StoreTopics {
+  return { events: `${store}.events`, appends: `${store}.appends`, replies: `${store}.replies` };
+}
+
+const day = String(24 * 60 * 60 * 1000);
+
+export async function ensureTopics(admin: KafkaAdmin, store: string, partitions: number, replicationFactor: number): Promise<StoreLayout> {
+  const topics = topicNames(store);
+  const minInsync = String(Math.min(2, replicationFactor));
+  await admin.createTopic({
+    name: topics.events,
+    partitions,
+    replicationFactor,
+    // The source of truth: never deleted by age or size.
+    config: { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1', 'min.insync.replicas': minInsync },
+  });
+  const events = await admin.describeTopic(topics.events);
+  if (!events) throw new Error(`topic ${topics.events} could not be created`);
+  // An existing store keeps its partition count; `partitions` only applies at creation.
+  const actual = events.partitions;
+  const replyPartitions = Math.min(actual, 8);
+  await admin.createTopic({ name: topics.appends, partitions: actual, replicationFactor, config: { 'retention.ms': day, 'min.insync.replicas': minInsync } });
+  await admin.createTopic({ name: topics.replies, partitions: replyPartitions, replicationFactor, config: { 'retention.ms': day, 'min.insync.replicas': minInsync } });
+  const appends = await admin.describeTopic(topics.appends);
+  const replies = await admin.describeTopic(topics.replies);
+  if (appends?.partitions !== actual) {
+    throw new InvalidArgumentError('store', `${topics.appends} has ${appends?.partitions} partitions but ${topics.events} has ${actual}: they must be co-partitioned`);
+  }
+  return { topics, partitions: actual, replyPartitions: replies?.partitions ?? replyPartitions, eventsTopicId: events.topicId };
+}

@@ -1,0 +1,119 @@
+// Keeps the index up to date with partitions this process does not write: a read_committed
+// consumer that applies every committed event to the index and moves its checkpoint, so that
+// a read can wait until the index holds everything committed before it started.
+import { KafkaConsumer, type KafkaConnection } from '../kafka/index.js';
+import { storedEventFrom, type StoredEvent } from '../records/event-record.js';
+import type { StreamIndex } from './stream-index.js';
+
+interface Waiter {
+  readonly partition: number;
+  readonly offset: number;
+  resolve(): void;
+}
+
+export class IndexFollower {
+  private readonly followed = new Set<number>();
+  private readonly waiters = new Set<Waiter>();
+  private running = true;
+  private loop: Promise<void> | undefined;
+  private failure: unknown;
+
+  private constructor(
+    private readonly consumer: KafkaConsumer,
+    private readonly topic: string,
+    private readonly index: StreamIndex,
+  ) {}
+
+  static async start(connection: KafkaConnection, topic: string, index: StreamIndex): Promise<IndexFollower> {
+    const consumer = await KafkaConsumer.connect({ ...connection, isolation: 'read_committed', overrides: { 'fetch.wait.max.ms': 20 } });
+    const follower = new IndexFollower(consumer, topic, index);
+    follower.loop = follower.run();
+    return follower;
+  }
+
+  isFollowing(partition: number): boolean {
+    return this.followed.has(partition);
+  }
+
+  /** Starts applying the partition from the index's checkpoint. */
+  follow(partition: number): void {
+    if (this.followed.has(partition)) return;
+    this.followed.add(partition);
+    this.reassign();
+  }
+
+  /** Stops applying the partition (its owner now writes the index itself). */
+  unfollow(partition: number): void {
+    if (!this.followed.delete(partition)) return;
+    this.reassign();
+  }
+
+  /** Resolves once the index holds the partition up to `offset` (exclusive). */
+  caughtUp(partition: number, offset: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.index.checkpoint(partition) >= offset) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.add({ partition, offset, resolve }));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    await this.consumer.disconnect();
+  }
+
+  private reassign(): void {
+    // Positions come from the index, never from the consumer's memory: what is applied is what counts.
+    this.consumer.assign([...this.followed].map((partition) => ({ topic: this.topic, partition, offset: this.index.checkpoint(partition) })));
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      if (this.followed.size === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        continue;
+      }
+      try {
+        const messages = await this.consumer.consume(2000, 50);
+        const byPartition = new Map<number, StoredEvent[]>();
+        let lastOffsets = new Map<number, number>();
+        for (const message of messages) {
+          if (!this.followed.has(message.partition)) continue;
+          const event = storedEventFrom(message);
+          if (event) {
+            const list = byPartition.get(message.partition) ?? [];
+            list.push(event);
+            byPartition.set(message.partition, list);
+          }
+          lastOffsets.set(message.partition, message.offset + 1);
+        }
+        // Positions also move past transaction markers and aborted records, which are never delivered.
+        const positions = this.consumer.client.position([...this.followed].map((partition) => ({ topic: this.topic, partition })));
+        for (const position of positions) {
+          if (position.offset >= 0 && this.followed.has(position.partition)) {
+            lastOffsets.set(position.partition, Math.max(position.offset, lastOffsets.get(position.partition) ?? 0));
+          }
+        }
+        for (const [partition, next] of lastOffsets) {
+          await this.index.apply(partition, byPartition.get(partition) ?? [], next);
+        }
+        lastOffsets = new Map();
+        this.wake();
+      } catch (error) {
+        this.failure = error;
+        for (const waiter of this.waiters) waiter.resolve();
+        this.waiters.clear();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        this.failure = undefined;
+      }
+    }
+  }
+
+  private wake(): void {
+    for (const waiter of this.waiters) {
+      if (this.index.checkpoint(waiter.partition) >= waiter.offset) {
+        this.waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  }
+}

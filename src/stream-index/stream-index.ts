@@ -1,0 +1,127 @@
+// The local index of a store's events, per process: a stream's events by version, event ids
+// for idempotent retries, and per partition the offset up to which the index holds the log.
+// A cache of Kafka with a checkpoint, never the source of truth: a missing, corrupt or
+// foreign index is deleted and rebuilt from the events topic.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import type { StoredEvent } from '../records/event-record.js';
+
+/** Bumped whenever the layout below changes: an index of another format is rebuilt. */
+const formatVersion = 1;
+
+export interface EventLocation {
+  readonly streamId: string;
+  readonly version: number;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+interface IndexIdentity {
+  readonly format: number;
+  /** Kafka's id of the events topic: a re-created topic invalidates the index. */
+  readonly topicId: string;
+}
+
+export class StreamIndex {
+  private constructor(
+    private readonly root: RootDatabase,
+    private readonly events: Database<StoredEvent, [string, number]>,
+    private readonly ids: Database<EventLocation, string>,
+    private readonly checkpoints: Database<number, number>,
+    readonly rebuilt: boolean,
+  ) {}
+
+  /**
+   * Opens the index in `dir`, or starts it afresh when it is missing, unreadable, of another
+   * format, or was built from another incarnation of the events topic.
+   */
+  static open(dir: string, topicId: string): StreamIndex {
+    const identityFile = join(dir, 'identity.json');
+    const expected: IndexIdentity = { format: formatVersion, topicId };
+    let rebuilt = false;
+    if (!sameIdentity(identityFile, expected)) {
+      rmSync(dir, { recursive: true, force: true });
+      rebuilt = true;
+    }
+    mkdirSync(dir, { recursive: true });
+    try {
+      return StreamIndex.openAt(dir, identityFile, expected, rebuilt);
+    } catch {
+      // A corrupt environment: Kafka has everything, start again.
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      return StreamIndex.openAt(dir, identityFile, expected, true);
+    }
+  }
+
+  private static openAt(dir: string, identityFile: string, identity: IndexIdentity, rebuilt: boolean): StreamIndex {
+    const root = open({ path: join(dir, 'lmdb'), compression: false });
+    const events = root.openDB<StoredEvent, [string, number]>({ name: 'events' });
+    const ids = root.openDB<EventLocation, string>({ name: 'ids' });
+    const checkpoints = root.openDB<number, number>({ name: 'checkpoints' });
+    // Touch the environment so that a corrupt file fails here, not on first use.
+    checkpoints.get(0);
+    writeFileSync(identityFile, JSON.stringify(identity));
+    return new StreamIndex(root, events, ids, checkpoints, rebuilt);
+  }
+
+  /** The first offset of the partition that the index does not hold yet. */
+  checkpoint(partition: number): number {
+    return this.checkpoints.get(partition) ?? 0;
+  }
+
+  /** The version of the stream's last indexed event, or -1. */
+  head(streamId: string): number {
+    for (const key of this.events.getKeys({ start: [streamId, Number.MAX_SAFE_INTEGER], end: [streamId, -1], reverse: true, limit: 1 })) {
+      return key[1];
+    }
+    return -1;
+  }
+
+  locate(eventId: string): EventLocation | undefined {
+    return this.ids.get(eventId);
+  }
+
+  event(streamId: string, version: number): StoredEvent | undefined {
+    return this.events.get([streamId, version]);
+  }
+
+  /** Events of a stream in version order; cost is O(events returned). */
+  *read(streamId: string, fromVersion: number, direction: 'forwards' | 'backwards', maxCount: number): Iterable<StoredEvent> {
+    const range =
+      direction === 'forwards'
+        ? this.events.getRange({ start: [streamId, fromVersion], end: [streamId, Number.MAX_SAFE_INTEGER], limit: maxCount })
+        : this.events.getRange({ start: [streamId, fromVersion], end: [streamId, -1], reverse: true, limit: maxCount });
+    for (const { value } of range) yield value;
+  }
+
+  /**
+   * Adds the events (all from `partition`, in offset order) and moves the checkpoint to
+   * `nextOffset`, atomically. Applying what is already there changes nothing, so the owner
+   * and the follower may both apply the same range.
+   */
+  async apply(partition: number, events: readonly StoredEvent[], nextOffset: number): Promise<void> {
+    await this.root.transaction(() => {
+      for (const event of events) {
+        this.events.put([event.streamId, event.version], event);
+        this.ids.put(event.id, { streamId: event.streamId, version: event.version, partition: event.partition, offset: event.offset });
+      }
+      if (nextOffset > (this.checkpoints.get(partition) ?? 0)) this.checkpoints.put(partition, nextOffset);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.root.close();
+  }
+}
+
+function sameIdentity(file: string, expected: IndexIdentity): boolean {
+  if (!existsSync(file)) return false;
+  try {
+    const found = JSON.parse(readFileSync(file, 'utf8')) as IndexIdentity;
+    return found.format === expected.format && found.topicId === expected.topicId;
+  } catch {
+    return false;
+  }
+}

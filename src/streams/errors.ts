@@ -1,0 +1,82 @@
+// The errors an event store answers with: each a class with a stable code.
+import { ScribeError } from '../errors.js';
+import type { ExpectedVersion } from './expected-version.js';
+
+/** The stream's version is not the one the append expected. Reload, decide again, retry. */
+export class WrongExpectedVersionError extends ScribeError {
+  readonly code = 'WRONG_EXPECTED_VERSION';
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedVersion,
+    /** The stream's current version (-1 when it has no event). */
+    readonly actual: number,
+  ) {
+    super(`stream "${streamId}" is at version ${actual}, the append expected ${typeof expected === 'number' ? `version ${expected}` : expected}`);
+  }
+}
+
+export class StreamNotFoundError extends ScribeError {
+  readonly code = 'STREAM_NOT_FOUND';
+  constructor(readonly streamId: string) {
+    super(`stream "${streamId}" has no events`);
+  }
+}
+
+/** An event is not acceptable as given (missing type, data that cannot be encoded, too large, ...). */
+export class InvalidEventError extends ScribeError {
+  readonly code = 'INVALID_EVENT';
+  constructor(
+    readonly index: number,
+    reason: string,
+  ) {
+    super(`event ${index}: ${reason}`);
+  }
+}
+
+/** Some but not all of an append's event ids were stored before, or they were stored in another stream. */
+export class EventIdConflictError extends ScribeError {
+  readonly code = 'EVENT_ID_CONFLICT';
+  constructor(
+    readonly streamId: string,
+    readonly eventId: string,
+    reason: string,
+  ) {
+    super(`event id ${eventId} on stream "${streamId}": ${reason}`);
+  }
+}
+
+/**
+ * The append may or may not have been stored (a commit or a reply timed out, the owner
+ * changed mid-way). Retry with the same event ids: the retry is applied at most once and
+ * returns the first result if the first attempt was stored.
+ */
+export class AppendOutcomeUnknownError extends ScribeError {
+  readonly code = 'APPEND_OUTCOME_UNKNOWN';
+  override readonly retriable = true;
+  constructor(
+    readonly streamId: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`append to "${streamId}" has an unknown outcome (${reason}); retry with the same event ids`, options);
+  }
+}
+
+/** The append was not stored because the partition's owner changed or is not ready; retry. */
+export class OwnershipChangedError extends ScribeError {
+  readonly code = 'OWNERSHIP_CHANGED';
+  override readonly retriable = true;
+  constructor(
+    readonly partition: number,
+    reason: string,
+  ) {
+    super(`partition ${partition}: ${reason}; nothing was stored, retry`);
+  }
+}
+
+export class StoreClosedError extends ScribeError {
+  readonly code = 'STORE_CLOSED';
+  constructor(operation: string) {
+    super(`${operation}: the store is closed`);
+  }
+}

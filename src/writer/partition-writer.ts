@@ -1,0 +1,374 @@
+// The single writer of one partition of `<store>.events`. It fences every earlier owner
+// (a transactional.id per partition), recovers the partition into the index, then applies
+// appends in group-committed Kafka transactions: version checks against state it updates
+// itself, event-id deduplication, the events, the replies to remote requesters and the
+// request offsets, all in one transaction.
+import type rdkafka from '@confluentinc/kafka-javascript';
+import { ScribeError } from '../errors.js';
+import { KafkaOperationError, KafkaProducer, kafkaError, type KafkaConnection } from '../kafka/index.js';
+import { encodeReply, type AppendReply } from '../records/append-request.js';
+import { eventHeaders, type EncodedEvent, type StoredEvent } from '../records/event-record.js';
+import { partitionForKey } from '../partitioning/murmur2.js';
+import type { IndexFollower } from '../stream-index/follower.js';
+import type { StreamIndex } from '../stream-index/stream-index.js';
+import type { AppendResult } from '../streams/event.js';
+import {
+  AppendOutcomeUnknownError,
+  EventIdConflictError,
+  InvalidEventError,
+  OwnershipChangedError,
+  WrongExpectedVersionError,
+} from '../streams/errors.js';
+import { matchesExpectedVersion, type ExpectedVersion } from '../streams/expected-version.js';
+import { kafkaErrorCodes } from '../kafka/errors.js';
+import { TransactionState } from './transaction-state.js';
+
+/** Where a remote append came from: its reply goes back there, its offset commits with the events. */
+export interface RemoteOrigin {
+  readonly requester: string;
+  readonly requestId: string;
+  readonly offset: number;
+  readonly deadline: number;
+}
+
+export interface PendingAppend {
+  readonly streamId: string;
+  readonly partitionKey: string;
+  readonly expectedVersion: ExpectedVersion;
+  readonly events: readonly EncodedEvent[];
+  readonly remote?: RemoteOrigin;
+  resolve(result: AppendResult): void;
+  reject(error: ScribeError): void;
+}
+
+export interface PartitionWriterOptions {
+  readonly connection: KafkaConnection;
+  readonly store: string;
+  readonly partition: number;
+  readonly topics: { readonly events: string; readonly appends: string; readonly replies: string };
+  readonly replyPartitions: number;
+  readonly index: StreamIndex;
+  readonly follower: IndexFollower;
+  /** The writer group's consumer: its group metadata fences offset commits of a zombie (KIP-447). */
+  readonly groupConsumer: rdkafka.KafkaConsumer;
+  readonly endOffset: (partition: number) => Promise<number>;
+  readonly timeoutMs: number;
+  readonly transactionTimeoutMs: number;
+  readonly maxBatch: number;
+  /** Called when the writer gives up after a failure it cannot recover from. */
+  readonly onFailure: (partition: number, error: unknown) => void;
+}
+
+/** Appends whose transaction was aborted for another append's fault are tried again, this often. */
+const maxAttempts = 3;
+
+interface Attempt {
+  readonly append: PendingAppend;
+  attempts: number;
+}
+
+export class PartitionWriter {
+  private readonly state = new TransactionState();
+  private queue: Attempt[] = [];
+  private producer: KafkaProducer | undefined;
+  private draining: Promise<void> | undefined;
+  private readonly started: Promise<void>;
+
+  constructor(private readonly options: PartitionWriterOptions) {
+    this.started = this.start();
+  }
+
+  get partition(): number {
+    return this.options.partition;
+  }
+
+  /** Resolves when the writer accepts appends (or has closed). */
+  ready(): Promise<void> {
+    return this.started;
+  }
+
+  get accepting(): boolean {
+    return !this.state.is('closed');
+  }
+
+  enqueue(append: PendingAppend): void {
+    if (this.state.is('closed')) {
+      append.reject(new OwnershipChangedError(this.options.partition, 'this process no longer owns it'));
+      return;
+    }
+    this.queue.push({ append, attempts: 0 });
+    this.drain();
+  }
+
+  /** Gives up the partition: queued appends fail as not stored; a transaction in flight completes or fails on its own. */
+  async close(): Promise<void> {
+    if (!this.state.is('closed')) this.state.transitionTo('closed');
+    this.failQueued(() => new OwnershipChangedError(this.options.partition, 'ownership moved to another process'));
+    await this.started.catch(() => undefined);
+    await this.draining;
+    await this.producer?.disconnect();
+    this.producer = undefined;
+  }
+
+  private async start(): Promise<void> {
+    const { partition, follower } = this.options;
+    try {
+      const producer = await KafkaProducer.connect({
+        ...this.options.connection,
+        clientId: `${this.options.connection.clientId ?? 'scribe'}-p${partition}`,
+        transactionalId: `${this.options.store}.p${partition}`,
+        transactionTimeoutMs: this.options.transactionTimeoutMs,
+        // Scribe batches appends itself (group commit); waiting in librdkafka only adds latency.
+        overrides: { 'linger.ms': 1 },
+      });
+      if (this.state.is('closed')) {
+        await producer.disconnect();
+        return;
+      }
+      this.producer = producer;
+      // Bumps the epoch of `<store>.p<n>`: every earlier owner's producer is fenced and its
+      // open transaction aborted before this writer reads the partition's end.
+      await producer.initTransactions(this.options.timeoutMs);
+      if (this.state.is('closed')) return;
+      this.state.transitionTo('recovering');
+      const end = await this.options.endOffset(partition);
+      follower.follow(partition);
+      await follower.caughtUp(partition, end);
+      follower.unfollow(partition);
+      if (this.state.is('closed')) return;
+      this.state.transitionTo('ready');
+      this.drain();
+    } catch (error) {
+      follower.unfollow(partition);
+      if (this.state.is('closed')) return;
+      this.state.transitionTo('closed');
+      this.failQueued(() => new OwnershipChangedError(partition, `the writer could not start: ${String(error)}`));
+      this.options.onFailure(partition, error);
+    }
+  }
+
+  private drain(): void {
+    if (this.draining || !this.state.is('ready') || this.queue.length === 0) return;
+    this.draining = this.drainLoop().finally(() => {
+      this.draining = undefined;
+      this.drain();
+    });
+  }
+
+  private async drainLoop(): Promise<void> {
+    while (this.state.is('ready') && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.options.maxBatch);
+      await this.writeBatch(batch);
+    }
+  }
+
+  /** One transaction for the whole batch. */
+  private async writeBatch(batch: Attempt[]): Promise<void> {
+    const producer = this.producer;
+    if (!producer) throw new Error('writer is ready without a producer');
+    const { partition, topics, index } = this.options;
+    this.state.transitionTo('writing');
+
+    const versions = new Map<string, number>();
+    const batchIds = new Map<string, { streamId: string; version: number; append: Attempt }>();
+    const writes: { attempt: Attempt; events: StoredEvent[]; deliveries: Promise<{ offset: number }>[] }[] = [];
+    const settled = new Map<Attempt, { result?: AppendResult; error?: ScribeError }>();
+    const followers = new Map<Attempt, Attempt>();
+    const now = Date.now();
+
+    try {
+      await producer.beginTransaction();
+      for (const attempt of batch) {
+        const { append } = attempt;
+        if (append.remote && append.remote.deadline < now) {
+          settled.set(attempt, { error: new AppendOutcomeUnknownError(append.streamId, 'the request reached the owner after its deadline; it was not applied') });
+          continue;
+        }
+        const duplicate = this.findDuplicate(append, batchIds);
+        if (duplicate?.follows) {
+          followers.set(attempt, duplicate.follows);
+          continue;
+        }
+        if (duplicate) {
+          settled.set(attempt, duplicate);
+          continue;
+        }
+        const current = versions.get(append.streamId) ?? index.head(append.streamId);
+        if (!matchesExpectedVersion(current, append.expectedVersion)) {
+          settled.set(attempt, { error: new WrongExpectedVersionError(append.streamId, append.expectedVersion, current) });
+          continue;
+        }
+        const stored: StoredEvent[] = [];
+        const deliveries: Promise<{ offset: number }>[] = [];
+        append.events.forEach((event, i) => {
+          const version = current + 1 + i;
+          const timestamp = Date.now();
+          deliveries.push(
+            producer.send({ topic: topics.events, partition, key: append.partitionKey, value: event.data, headers: eventHeaders(append.streamId, version, event) }),
+          );
+          stored.push({ ...event, streamId: append.streamId, version, partition, offset: -1, timestamp });
+          batchIds.set(event.id, { streamId: append.streamId, version, append: attempt });
+        });
+        versions.set(append.streamId, current + append.events.length);
+        writes.push({ attempt, events: stored, deliveries });
+      }
+
+      // Offsets are known only once the broker has the records; replies carry them.
+      const delivered = await Promise.allSettled(writes.map((w) => Promise.all(w.deliveries)));
+      const tooLarge = writes.filter((_, i) => {
+        const outcome = delivered[i]!;
+        return outcome.status === 'rejected' && (outcome.reason as KafkaOperationError).kafkaCode === kafkaErrorCodes.ERR_MSG_SIZE_TOO_LARGE;
+      });
+      const failed = delivered.find((d) => d.status === 'rejected') as PromiseRejectedResult | undefined;
+      if (failed) {
+        for (const w of tooLarge) settled.set(w.attempt, { error: new InvalidEventError(0, `larger than the events topic accepts: ${String((failed.reason as Error).message)}`) });
+        throw failed.reason;
+      }
+      writes.forEach((w, i) => {
+        const offsets = (delivered[i] as PromiseFulfilledResult<{ offset: number }[]>).value;
+        w.events.forEach((e, j) => Object.assign(e, { offset: offsets[j]!.offset }));
+        const last = w.events[w.events.length - 1]!;
+        settled.set(w.attempt, { result: { nextExpectedVersion: last.version, position: { partition, offset: String(last.offset) } } });
+      });
+      for (const [follower, original] of followers) settled.set(follower, settled.get(original)!);
+
+      const remote = batch.filter((a) => a.append.remote);
+      for (const attempt of remote) {
+        const outcome = settled.get(attempt)!;
+        const origin = attempt.append.remote!;
+        const reply = encodeReply(origin.requestId, toReply(outcome));
+        void producer
+          .send({ topic: topics.replies, partition: partitionForKey(origin.requester, this.options.replyPartitions), key: origin.requester, ...reply })
+          .catch(() => undefined); // a failed reply fails the commit below
+      }
+      if (remote.length > 0) {
+        const next = Math.max(...remote.map((a) => a.append.remote!.offset)) + 1;
+        await producer.sendOffsetsToTransaction([{ topic: topics.appends, partition, offset: next }], this.options.groupConsumer, this.options.timeoutMs);
+      }
+      await producer.commitTransaction(this.options.timeoutMs);
+    } catch (error) {
+      await this.recoverFromFailure(batch, settled, error);
+      return;
+    }
+
+    // Committed: the index must reflect it before the next batch reads versions from it.
+    const committed = writes.flatMap((w) => w.events);
+    const lastOffset = committed.length > 0 ? committed[committed.length - 1]!.offset : -1;
+    await index.apply(partition, committed, lastOffset + 1);
+    this.state.transitionTo('ready');
+    for (const attempt of batch) {
+      const outcome = settled.get(attempt)!;
+      if (outcome.error) attempt.append.reject(outcome.error);
+      else attempt.append.resolve(outcome.result!);
+    }
+  }
+
+  /**
+   * Decides what a failed transaction means for each append in it. Nothing of it is
+   * visible unless the commit's outcome is unknown; appends rejected for their own fault
+   * are answered, the others are tried again.
+   */
+  private async recoverFromFailure(batch: Attempt[], settled: Map<Attempt, { result?: AppendResult; error?: ScribeError }>, cause: unknown): Promise<void> {
+    const error = kafkaError('transaction', cause);
+    const classified = error instanceof KafkaOperationError ? error : undefined;
+    const definite = classified !== undefined && !classified.indefinite && (classified.abortable || classified.fenced);
+    if (!definite) {
+      // KAFKA-17754: a commit that timed out may still land, or a delayed EndTxn may apply to
+      // a later transaction. Only a new producer (new epoch) makes the partition safe again.
+      for (const attempt of batch) {
+        attempt.append.reject(new AppendOutcomeUnknownError(attempt.append.streamId, error.message, { cause: error }));
+      }
+      await this.reinitialise();
+      return;
+    }
+    if (classified.fenced) {
+      // Another process holds `<store>.p<n>` now (or the coordinator timed this transaction
+      // out, KIP-588): nothing of this transaction is visible. Re-initialising here would fence
+      // the new owner in turn; the writer group decides whether this process still owns it.
+      for (const attempt of batch) attempt.append.reject(new OwnershipChangedError(this.options.partition, 'this writer was fenced by a newer owner'));
+      this.state.transitionTo('closed');
+      this.failQueued(() => new OwnershipChangedError(this.options.partition, 'this writer was fenced by a newer owner'));
+      this.options.onFailure(this.options.partition, error);
+      return;
+    }
+    this.state.transitionTo('aborting');
+    try {
+      await this.producer!.abortTransaction(this.options.timeoutMs);
+    } catch {
+      for (const attempt of batch) attempt.append.reject(new AppendOutcomeUnknownError(attempt.append.streamId, 'the transaction could not be aborted'));
+      await this.reinitialise();
+      return;
+    }
+    const retry: Attempt[] = [];
+    for (const attempt of batch) {
+      const outcome = settled.get(attempt);
+      if (outcome?.error instanceof InvalidEventError) attempt.append.reject(outcome.error);
+      else if (attempt.attempts + 1 < maxAttempts) retry.push({ append: attempt.append, attempts: attempt.attempts + 1 });
+      else attempt.append.reject(new OwnershipChangedError(this.options.partition, `transaction aborted: ${error.message}`));
+    }
+    this.queue.unshift(...retry);
+    this.state.transitionTo('ready');
+  }
+
+  /** A fresh producer with the same transactional.id: new epoch, open transaction aborted, partition re-read. */
+  private async reinitialise(): Promise<void> {
+    this.state.transitionTo('reinitialising');
+    const old = this.producer;
+    this.producer = undefined;
+    await old?.disconnect();
+    if (this.state.is('closed')) return;
+    this.state.transitionTo('starting');
+    await this.start();
+  }
+
+  /**
+   * A retry of an append that was stored answers as the first time; a retry of one that is
+   * in this very batch `follows` it and gets its outcome.
+   */
+  private findDuplicate(
+    append: PendingAppend,
+    batchIds: Map<string, { streamId: string; version: number; append: Attempt }>,
+  ): { result?: AppendResult; error?: ScribeError; follows?: Attempt } | undefined {
+    const { index } = this.options;
+    const found = append.events.map((event) => {
+      const inBatch = batchIds.get(event.id);
+      if (inBatch) return { streamId: inBatch.streamId, version: inBatch.version, offset: undefined };
+      const located = index.locate(event.id);
+      return located ? { streamId: located.streamId, version: located.version, offset: located.offset } : undefined;
+    });
+    const present = found.filter((f) => f !== undefined);
+    if (present.length === 0) return undefined;
+    const firstId = append.events[found.findIndex((f) => f !== undefined)]!.id;
+    if (present.length !== found.length) {
+      return { error: new EventIdConflictError(append.streamId, firstId, 'some of the append\'s events were stored before, others not') };
+    }
+    if (present.some((f) => f.streamId !== append.streamId)) {
+      return { error: new EventIdConflictError(append.streamId, firstId, 'it was stored in another stream') };
+    }
+    const last = present[present.length - 1]!;
+    if (last.offset === undefined) return { follows: batchIds.get(append.events[0]!.id)!.append };
+    // A retry of an append that was stored: answer as the first time.
+    return { result: { nextExpectedVersion: last.version, position: { partition: this.options.partition, offset: String(last.offset) } } };
+  }
+
+  private failQueued(error: () => ScribeError): void {
+    const queued = this.queue;
+    this.queue = [];
+    // Remote requests are not answered: their offsets stay uncommitted and the next owner applies them.
+    for (const attempt of queued) if (!attempt.append.remote) attempt.append.reject(error());
+  }
+}
+
+function toReply(outcome: { result?: AppendResult; error?: ScribeError }): AppendReply {
+  if (outcome.result) {
+    return { ok: true, nextExpectedVersion: outcome.result.nextExpectedVersion, partition: outcome.result.position.partition, offset: outcome.result.position.offset };
+  }
+  const error = outcome.error!;
+  return {
+    ok: false,
+    code: error.code,
+    message: error.message,
+    ...(error instanceof WrongExpectedVersionError ? { expected: error.expected, actual: error.actual } : {}),
+    ...(error instanceof EventIdConflictError ? { eventId: error.eventId } : {}),
+  };
+}
