@@ -1,13 +1,14 @@
 // The benchmark harness: `npm run bench -- <scenario> [options]`.
 // It finds a broker (KAFKA_BROKERS, the running `default` cluster, or a cluster of its own
-// named `bench` that it stops at the end), runs the scenario's warm-up repetition(s) and
-// then --repeat repetitions, and writes bench/results/<scenario>-<timestamp>.json with the
-// median of every figure and each repetition's figures.
+// named `bench` that it stops at the end; --own-cluster forces the latter), runs the
+// scenario's warm-up repetition(s) and then --repeat repetitions, and writes
+// bench/results/<scenario>-<timestamp>.json with the median of every figure and each
+// repetition's figures.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
-import { connectToKafka, type KafkaForRun } from '../src/local-kafka/index.js';
+import { connectToKafka, LocalKafkaCluster, type KafkaForRun } from '../src/local-kafka/index.js';
 import { packageRoot } from '../src/local-kafka/home.js';
 import { machine, versions } from './environment.js';
 import { positiveInteger, type AnyScenario, type RepetitionResult } from './scenario.js';
@@ -29,7 +30,7 @@ async function runScenario(scenario: AnyScenario, raw: Record<string, unknown>):
   const startedAt = new Date();
   const machineAtStart = machine();
 
-  const kafka = await connectToKafka({ name: 'bench', log });
+  const kafka = raw.ownCluster === true ? await ownCluster() : await connectToKafka({ name: 'bench', log });
   const stopOnSignal = releaseOnSignal(kafka);
   const warmUpRecords: RepetitionRecord[] = [];
   const records: RepetitionRecord[] = [];
@@ -87,6 +88,16 @@ async function runScenario(scenario: AnyScenario, raw: Record<string, unknown>):
   process.stdout.write(lines.join('\n') + '\n');
 }
 
+/**
+ * A cluster named `bench` for this run only, even when KAFKA_BROKERS is set or the `default`
+ * cluster runs: figures taken on a broker that other work shares are hard to compare.
+ */
+async function ownCluster(): Promise<KafkaForRun> {
+  await LocalKafkaCluster.stopByName('bench');
+  const cluster = await LocalKafkaCluster.start({ name: 'bench', log });
+  return { brokers: cluster.brokers, cluster, release: () => cluster.stop() };
+}
+
 /** On Ctrl-C or SIGTERM, stop the cluster this run started before exiting. Returns the un-registration. */
 function releaseOnSignal(kafka: KafkaForRun): () => void {
   const handler = (signal: NodeJS.Signals) => {
@@ -114,7 +125,8 @@ for (const scenario of scenarios) {
     .command(scenario.name)
     .description(scenario.description)
     .option('--repeat <n>', 'measured repetitions; the summary reports their medians', '3')
-    .option('--warmup <n>', 'repetitions run first and discarded', '1');
+    .option('--warmup <n>', 'repetitions run first and discarded', '1')
+    .option('--own-cluster', 'start a 1-node cluster for this run even if KAFKA_BROKERS or the default cluster is there');
   scenario.defineOptions(command);
   command.action((raw: Record<string, unknown>) => runScenario(scenario, raw));
 }

@@ -276,7 +276,15 @@ function transactionalResult(records: number, commitEvery: number, elapsedMs: nu
       transactionP50Ms: transactions.p50Ms,
       transactionP99Ms: transactions.p99Ms,
     },
-    details: { records, commitEvery, transactions: durationsMs.length, elapsedMs: round(elapsedMs, 1), transactionMs: transactions },
+    details: {
+      records,
+      commitEvery,
+      transactions: durationsMs.length,
+      elapsedMs: round(elapsedMs, 1),
+      transactionMs: transactions,
+      // In order: shows whether slow transactions are periodic, early, or random.
+      eachTransactionMs: durationsMs.map((ms) => round(ms, 1)),
+    },
   };
 }
 
