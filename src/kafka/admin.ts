@@ -4,6 +4,15 @@ import { withTimeout } from '../errors.js';
 import { baseConfig, type KafkaConnection } from './config.js';
 import { kafkaError, kafkaErrorCodes } from './errors.js';
 
+const settlingCodes = new Set<number>([
+  kafkaErrorCodes.ERR__NOENT,
+  kafkaErrorCodes.ERR_UNKNOWN_TOPIC_OR_PART,
+  kafkaErrorCodes.ERR_LEADER_NOT_AVAILABLE,
+  kafkaErrorCodes.ERR_NOT_LEADER_FOR_PARTITION,
+  kafkaErrorCodes.ERR__UNKNOWN_PARTITION,
+  kafkaErrorCodes.ERR__UNKNOWN_TOPIC,
+]);
+
 export interface TopicSpec {
   readonly name: string;
   readonly partitions: number;
@@ -54,17 +63,14 @@ export class KafkaAdmin {
     return this.call<string[]>('listTopics', (done) => this.client.listTopics({ timeout: this.timeoutMs }, done));
   }
 
-  async describeTopic(topic: string): Promise<TopicInfo | undefined> {
-    try {
-      const [description] = await this.call<rdkafka.TopicDescription[]>('describeTopics', (done) =>
-        this.client.describeTopics([topic], { timeout: this.timeoutMs }, done),
-      );
-      if (!description || description.error) return undefined;
-      return { name: description.name, partitions: description.partitions.length, topicId: description.topicId.base64str };
-    } catch (error) {
-      if ((error as { kafkaCode?: number }).kafkaCode === kafkaErrorCodes.ERR_UNKNOWN_TOPIC_OR_PART) return undefined;
-      throw error;
-    }
+  /** The topic as the cluster describes it; waits while a topic created a moment ago is still settling. */
+  async describeTopic(topic: string): Promise<TopicInfo> {
+    const description = await this.retryWhileSettling(async () => {
+      const [found] = await this.call<rdkafka.TopicDescription[]>('describeTopics', (done) => this.client.describeTopics([topic], { timeout: this.timeoutMs }, done));
+      if (!found || found.error) throw kafkaError('describeTopics', found?.error ?? { message: `topic ${topic} not described`, code: kafkaErrorCodes.ERR__NOENT, errno: 0, origin: 'scribe' });
+      return found;
+    });
+    return { name: description.name, partitions: description.partitions.length, topicId: description.topicId.base64str };
   }
 
   /**
@@ -72,14 +78,41 @@ export class KafkaAdmin {
    * an open transaction holds it back (design brief, "Known hard parts").
    */
   async endOffsets(topic: string, partitions: number[], isolation: 'read_committed' | 'read_uncommitted' = 'read_uncommitted'): Promise<Map<number, number>> {
-    const results = await this.call<rdkafka.ListOffsetsResult[]>('listOffsets', (done) =>
+    const results = await this.retryWhileSettling(async () => {
+      const listed = await this.listOffsets(topic, partitions, isolation);
+      const failed = listed.find((r) => r.error || r.offset < 0);
+      if (failed) throw kafkaError('listOffsets', failed.error ?? { message: `no offset for partition ${failed.partition} yet`, code: kafkaErrorCodes.ERR__NOENT, errno: 0, origin: 'scribe' });
+      return listed;
+    });
+    return new Map(results.map((r) => [r.partition, r.offset]));
+  }
+
+  private listOffsets(topic: string, partitions: number[], isolation: 'read_committed' | 'read_uncommitted'): Promise<rdkafka.ListOffsetsResult[]> {
+    return this.call<rdkafka.ListOffsetsResult[]>('listOffsets', (done) =>
       this.client.listOffsets(
         partitions.map((partition) => ({ topic, partition, offset: rdkafka.OffsetSpec.LATEST })),
         { timeout: this.timeoutMs, isolationLevel: isolation === 'read_committed' ? rdkafka.IsolationLevel.READ_COMMITTED : rdkafka.IsolationLevel.READ_UNCOMMITTED },
         done,
       ),
     );
-    return new Map(results.map((r) => [r.partition, r.offset]));
+  }
+
+  /**
+   * Retries a read while the cluster is still settling: a topic created a moment ago, or a
+   * partition whose leader is moving, answers "unknown" for a short while.
+   */
+  private async retryWhileSettling<T>(read: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await read();
+      } catch (error) {
+        const code = (error as { kafkaCode?: number }).kafkaCode;
+        const settling = (error as { retriable?: boolean }).retriable === true || (code !== undefined && settlingCodes.has(code));
+        if (!settling || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(500, 20 * 2 ** attempt)));
+      }
+    }
   }
 
   describeGroup(groupId: string): Promise<rdkafka.GroupDescription | undefined> {

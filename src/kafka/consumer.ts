@@ -32,6 +32,16 @@ export interface ConsumerOptions extends KafkaConnection {
   readonly overrides?: Record<string, string | number | boolean>;
 }
 
+/** Present at run time, missing from the library's type declarations. */
+interface IncrementalAssignment {
+  incrementalAssign(partitions: TopicPartition[] | { topic: string; partition: number; offset: number }[]): void;
+  incrementalUnassign(partitions: TopicPartition[]): void;
+}
+
+function incremental(client: rdkafka.KafkaConsumer): IncrementalAssignment {
+  return client as unknown as IncrementalAssignment;
+}
+
 export class KafkaConsumer {
   private closed = false;
 
@@ -89,6 +99,19 @@ export class KafkaConsumer {
   /** Reads exactly these partitions from these offsets, outside any group. */
   assign(partitions: PartitionOffset[]): void {
     this.client.assign(partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })));
+  }
+
+  /**
+   * Adds partitions to a manual assignment, leaving the others undisturbed. Replacing the
+   * whole assignment while partitions are still starting trips an assertion in librdkafka
+   * (rd_kafka_assignment_partition_stopped), so followers grow and shrink incrementally.
+   */
+  addPartitions(partitions: PartitionOffset[]): void {
+    incremental(this.client).incrementalAssign(partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })));
+  }
+
+  removePartitions(partitions: { topic: string; partition: number }[]): void {
+    incremental(this.client).incrementalUnassign(partitions);
   }
 
   /** Up to `max` records; waits at most `waitMs` when none is available. */

@@ -34,7 +34,6 @@ export async function ensureTopics(admin: KafkaAdmin, store: string, partitions:
     config: { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1', 'min.insync.replicas': minInsync },
   });
   const events = await admin.describeTopic(topics.events);
-  if (!events) throw new Error(`topic ${topics.events} could not be created`);
   // An existing store keeps its partition count; `partitions` only applies at creation.
   const actual = events.partitions;
   const replyPartitions = Math.min(actual, 8);
@@ -42,8 +41,8 @@ export async function ensureTopics(admin: KafkaAdmin, store: string, partitions:
   await admin.createTopic({ name: topics.replies, partitions: replyPartitions, replicationFactor, config: { 'retention.ms': day, 'min.insync.replicas': minInsync } });
   const appends = await admin.describeTopic(topics.appends);
   const replies = await admin.describeTopic(topics.replies);
-  if (appends?.partitions !== actual) {
-    throw new InvalidArgumentError('store', `${topics.appends} has ${appends?.partitions} partitions but ${topics.events} has ${actual}: they must be co-partitioned`);
+  if (appends.partitions !== actual) {
+    throw new InvalidArgumentError('store', `${topics.appends} has ${appends.partitions} partitions but ${topics.events} has ${actual}: they must be co-partitioned`);
   }
-  return { topics, partitions: actual, replyPartitions: replies?.partitions ?? replyPartitions, eventsTopicId: events.topicId };
+  return { topics, partitions: actual, replyPartitions: replies.partitions, eventsTopicId: events.topicId };
 }

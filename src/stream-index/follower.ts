@@ -39,13 +39,14 @@ export class IndexFollower {
   follow(partition: number): void {
     if (this.followed.has(partition)) return;
     this.followed.add(partition);
-    this.reassign();
+    // Positions come from the index, never from the consumer's memory: what is applied is what counts.
+    this.consumer.addPartitions([{ topic: this.topic, partition, offset: this.index.checkpoint(partition) }]);
   }
 
   /** Stops applying the partition (its owner now writes the index itself). */
   unfollow(partition: number): void {
     if (!this.followed.delete(partition)) return;
-    this.reassign();
+    this.consumer.removePartitions([{ topic: this.topic, partition }]);
   }
 
   /** Resolves once the index holds the partition up to `offset` (exclusive). */
@@ -59,11 +60,6 @@ export class IndexFollower {
     this.running = false;
     await this.loop;
     await this.consumer.disconnect();
-  }
-
-  private reassign(): void {
-    // Positions come from the index, never from the consumer's memory: what is applied is what counts.
-    this.consumer.assign([...this.followed].map((partition) => ({ topic: this.topic, partition, offset: this.index.checkpoint(partition) })));
   }
 
   private async run(): Promise<void> {

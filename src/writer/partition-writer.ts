@@ -102,7 +102,7 @@ export class PartitionWriter {
 
   /** Gives up the partition: queued appends fail as not stored; a transaction in flight completes or fails on its own. */
   async close(): Promise<void> {
-    if (!this.state.is('closed')) this.state.transitionTo('closed');
+    this.state.advance('closed');
     this.failQueued(() => new OwnershipChangedError(this.options.partition, 'ownership moved to another process'));
     await this.started.catch(() => undefined);
     await this.draining;
@@ -129,19 +129,16 @@ export class PartitionWriter {
       // Bumps the epoch of `<store>.p<n>`: every earlier owner's producer is fenced and its
       // open transaction aborted before this writer reads the partition's end.
       await producer.initTransactions(this.options.timeoutMs);
-      if (this.state.is('closed')) return;
-      this.state.transitionTo('recovering');
+      if (!this.state.advance('recovering')) return;
       const end = await this.options.endOffset(partition);
       follower.follow(partition);
       await follower.caughtUp(partition, end);
       follower.unfollow(partition);
-      if (this.state.is('closed')) return;
-      this.state.transitionTo('ready');
+      if (!this.state.advance('ready')) return;
       this.drain();
     } catch (error) {
       follower.unfollow(partition);
-      if (this.state.is('closed')) return;
-      this.state.transitionTo('closed');
+      if (!this.state.advance('closed')) return;
       this.failQueued(() => new OwnershipChangedError(partition, `the writer could not start: ${String(error)}`));
       this.options.onFailure(partition, error);
     }
@@ -158,7 +155,16 @@ export class PartitionWriter {
   private async drainLoop(): Promise<void> {
     while (this.state.is('ready') && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.options.maxBatch);
-      await this.writeBatch(batch);
+      try {
+        await this.writeBatch(batch);
+      } catch (error) {
+        // A failure outside Kafka's classified errors (the index could not be written, say):
+        // the outcome of the batch is not known and this writer cannot be trusted to go on.
+        for (const attempt of batch) attempt.append.reject(new AppendOutcomeUnknownError(attempt.append.streamId, String(error), { cause: error }));
+        this.state.advance('closed');
+        this.failQueued(() => new OwnershipChangedError(this.options.partition, 'the writer failed'));
+        this.options.onFailure(this.options.partition, error);
+      }
     }
   }
 
@@ -255,7 +261,7 @@ export class PartitionWriter {
     const committed = writes.flatMap((w) => w.events);
     const lastOffset = committed.length > 0 ? committed[committed.length - 1]!.offset : -1;
     await index.apply(partition, committed, lastOffset + 1);
-    this.state.transitionTo('ready');
+    this.state.advance('ready');
     for (const attempt of batch) {
       const outcome = settled.get(attempt)!;
       if (outcome.error) attempt.append.reject(outcome.error);
@@ -286,12 +292,12 @@ export class PartitionWriter {
       // out, KIP-588): nothing of this transaction is visible. Re-initialising here would fence
       // the new owner in turn; the writer group decides whether this process still owns it.
       for (const attempt of batch) attempt.append.reject(new OwnershipChangedError(this.options.partition, 'this writer was fenced by a newer owner'));
-      this.state.transitionTo('closed');
+      this.state.advance('closed');
       this.failQueued(() => new OwnershipChangedError(this.options.partition, 'this writer was fenced by a newer owner'));
       this.options.onFailure(this.options.partition, error);
       return;
     }
-    this.state.transitionTo('aborting');
+    const stillOwner = this.state.advance('aborting');
     try {
       await this.producer!.abortTransaction(this.options.timeoutMs);
     } catch {
@@ -303,21 +309,21 @@ export class PartitionWriter {
     for (const attempt of batch) {
       const outcome = settled.get(attempt);
       if (outcome?.error instanceof InvalidEventError) attempt.append.reject(outcome.error);
+      else if (!stillOwner) attempt.append.reject(new OwnershipChangedError(this.options.partition, 'ownership moved while the transaction was aborted'));
       else if (attempt.attempts + 1 < maxAttempts) retry.push({ append: attempt.append, attempts: attempt.attempts + 1 });
       else attempt.append.reject(new OwnershipChangedError(this.options.partition, `transaction aborted: ${error.message}`));
     }
     this.queue.unshift(...retry);
-    this.state.transitionTo('ready');
+    this.state.advance('ready');
   }
 
   /** A fresh producer with the same transactional.id: new epoch, open transaction aborted, partition re-read. */
   private async reinitialise(): Promise<void> {
-    this.state.transitionTo('reinitialising');
+    if (!this.state.advance('reinitialising')) return;
     const old = this.producer;
     this.producer = undefined;
     await old?.disconnect();
-    if (this.state.is('closed')) return;
-    this.state.transitionTo('starting');
+    if (!this.state.advance('starting')) return;
     await this.start();
   }
 

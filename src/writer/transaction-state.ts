@@ -41,6 +41,16 @@ export class TransactionState {
     this.current = next;
   }
 
+  /**
+   * Like `transitionTo`, but a writer that was closed meanwhile stays closed and this answers
+   * false: ownership is revoked from outside, at any moment, so every step must expect it.
+   */
+  advance(next: WriterState): boolean {
+    if (this.current === 'closed') return false;
+    this.transitionTo(next);
+    return true;
+  }
+
   is(...states: WriterState[]): boolean {
     return states.includes(this.current);
   }

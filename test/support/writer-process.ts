@@ -1,0 +1,102 @@
+// A Scribe writer in its own OS process, driven by a test over IPC: connect, run racing
+// appenders, append on demand, report what was acknowledged. Tests kill, pause and resume it.
+import { randomUUID } from 'node:crypto';
+import { AppendOutcomeUnknownError, EventStore, WrongExpectedVersionError, type ConnectOptions } from '../../src/index.js';
+
+export type Command =
+  | { cmd: 'connect'; options: ConnectOptions }
+  | { cmd: 'race'; streams: string[]; appenders: number; appends: number }
+  | { cmd: 'append'; ref: number; streamId: string; ids: string[]; expectedVersion: number | 'any' | 'no_stream' | 'stream_exists' }
+  | { cmd: 'owned'; ref: number }
+  | { cmd: 'close' };
+
+export type Report =
+  | { type: 'connected'; owned: number[] }
+  | { type: 'attempt'; id: string }
+  | { type: 'ack'; id: string; streamId: string; version: number }
+  | { type: 'race-done'; acked: number; conflicts: number; unknown: number }
+  | { type: 'appended'; ref: number; ok: true; version: number; offset: string }
+  | { type: 'appended'; ref: number; ok: false; code: string; message: string }
+  | { type: 'owned'; ref: number; owned: number[] }
+  | { type: 'error'; message: string };
+
+let store: EventStore | undefined;
+const send = (report: Report) => process.send?.(report);
+
+async function race(streams: string[], appenders: number, appends: number): Promise<void> {
+  const known = new Map<string, number>();
+  let remaining = appends;
+  let acked = 0;
+  let conflicts = 0;
+  let unknown = 0;
+  const appender = async () => {
+    while (remaining > 0) {
+      remaining--;
+      const streamId = streams[Math.floor(Math.random() * streams.length)]!;
+      const id = randomUUID();
+      send({ type: 'attempt', id });
+      for (;;) {
+        const expected = known.get(streamId) ?? -1;
+        try {
+          const result = await store!.append(streamId, [{ id, type: 'Raced', data: { by: process.pid } }], { expectedVersion: expected < 0 ? 'no_stream' : expected });
+          known.set(streamId, result.nextExpectedVersion);
+          acked++;
+          send({ type: 'ack', id, streamId, version: result.nextExpectedVersion });
+          break;
+        } catch (error) {
+          if (error instanceof WrongExpectedVersionError) {
+            conflicts++;
+            known.set(streamId, error.actual);
+          } else if (error instanceof AppendOutcomeUnknownError || (error as { retriable?: boolean }).retriable) {
+            // Same ids, same expected version: applied at most once.
+            unknown++;
+            await new Promise((r) => setTimeout(r, 50));
+          } else {
+            throw error;
+          }
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: appenders }, appender));
+  send({ type: 'race-done', acked, conflicts, unknown });
+}
+
+// A test that ends or dies takes its writers with it.
+process.on('disconnect', () => process.exit(0));
+
+process.on('message', (command: Command) => {
+  void (async () => {
+    try {
+      switch (command.cmd) {
+        case 'connect':
+          store = await EventStore.connect(command.options);
+          send({ type: 'connected', owned: store.ownedPartitions });
+          break;
+        case 'race':
+          await race(command.streams, command.appenders, command.appends);
+          break;
+        case 'append':
+          try {
+            const result = await store!.append(
+              command.streamId,
+              command.ids.map((id) => ({ id, type: 'Appended', data: { by: process.pid } })),
+              { expectedVersion: command.expectedVersion },
+            );
+            send({ type: 'appended', ref: command.ref, ok: true, version: result.nextExpectedVersion, offset: result.position.offset });
+          } catch (error) {
+            send({ type: 'appended', ref: command.ref, ok: false, code: (error as { code?: string }).code ?? 'UNKNOWN', message: String(error) });
+          }
+          break;
+        case 'owned':
+          send({ type: 'owned', ref: command.ref, owned: store?.ownedPartitions ?? [] });
+          break;
+        case 'close':
+          await store?.close();
+          process.exit(0);
+      }
+    } catch (error) {
+      send({ type: 'error', message: error instanceof Error ? `${error.message}\n${error.stack}` : String(error) });
+    }
+  })();
+});
