@@ -4,6 +4,7 @@ export { Subscription, type EventHandler, type SubscribeOptions, type Subscripti
 export type { AppendResult, EventData, JsonValue, Metadata, Position, RecordedEvent } from './streams/event.js';
 export { matchesExpectedVersion, type ExpectedVersion } from './streams/expected-version.js';
 export {
+  AppendAbortedError,
   AppendOutcomeUnknownError,
   EventIdConflictError,
   InvalidEventError,

@@ -9,6 +9,7 @@ import { partitionForKey } from '../partitioning/murmur2.js';
 import type { ScribeError } from '../errors.js';
 import type { AppendResult } from '../streams/event.js';
 import {
+  AppendAbortedError,
   AppendOutcomeUnknownError,
   EventIdConflictError,
   InvalidEventError,
@@ -109,6 +110,8 @@ function resultOf(streamId: string, partition: number, reply: AppendReply): Appe
         return new EventIdConflictError(streamId, reply.eventId ?? '', reply.message);
       case 'INVALID_EVENT':
         return new InvalidEventError(0, reply.message);
+      case 'APPEND_ABORTED':
+        return new AppendAbortedError(streamId, reply.message);
       case 'OWNERSHIP_CHANGED':
         return new OwnershipChangedError(partition, reply.message);
       default:

@@ -74,6 +74,18 @@ export class OwnershipChangedError extends ScribeError {
   }
 }
 
+/** The append's transaction was aborted (for a reason other than the append itself) and tried again without success; nothing was stored. */
+export class AppendAbortedError extends ScribeError {
+  readonly code = 'APPEND_ABORTED';
+  override readonly retriable = true;
+  constructor(
+    readonly streamId: string,
+    reason: string,
+  ) {
+    super(`append to "${streamId}" was not stored: its transaction was aborted (${reason}); retry`);
+  }
+}
+
 export class StoreClosedError extends ScribeError {
   readonly code = 'STORE_CLOSED';
   constructor(operation: string) {

@@ -13,6 +13,7 @@ import type { IndexFollower } from '../stream-index/follower.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
 import type { AppendResult } from '../streams/event.js';
 import {
+  AppendAbortedError,
   AppendOutcomeUnknownError,
   EventIdConflictError,
   InvalidEventError,
@@ -55,6 +56,8 @@ export interface PartitionWriterOptions {
   readonly timeoutMs: number;
   readonly transactionTimeoutMs: number;
   readonly maxBatch: number;
+  /** Operational messages: transactions that failed and what the writer did about them. */
+  readonly log: (line: string) => void;
   /** Called when the writer gives up after a failure it cannot recover from. */
   readonly onFailure: (partition: number, error: unknown) => void;
 }
@@ -64,7 +67,19 @@ const maxAttempts = 3;
 
 interface Attempt {
   readonly append: PendingAppend;
-  attempts: number;
+  readonly attempts: number;
+  /**
+   * Written in a transaction of its own: the broker refuses a whole record batch when it is
+   * over the topic's max.message.bytes, so only an append tried alone can be blamed for it.
+   */
+  readonly alone?: boolean;
+}
+
+/** What became of an append within a transaction; `isolate`: try it again alone. */
+interface Outcome {
+  readonly result?: AppendResult;
+  readonly error?: ScribeError;
+  readonly isolate?: boolean;
 }
 
 export class PartitionWriter {
@@ -128,7 +143,7 @@ export class PartitionWriter {
       this.producer = producer;
       // Bumps the epoch of `<store>.p<n>`: every earlier owner's producer is fenced and its
       // open transaction aborted before this writer reads the partition's end.
-      await producer.initTransactions(this.options.timeoutMs);
+      await this.initTransactions(producer);
       if (!this.state.advance('recovering')) return;
       const end = await this.options.endOffset(partition);
       follower.follow(partition);
@@ -144,6 +159,24 @@ export class PartitionWriter {
     }
   }
 
+  /**
+   * The coordinator answers CONCURRENT_TRANSACTIONS while it is still completing the previous
+   * owner's transaction (writing its markers): wait and ask again, within the writer's bound.
+   */
+  private async initTransactions(producer: KafkaProducer): Promise<void> {
+    const deadline = Date.now() + this.options.timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await producer.initTransactions(Math.max(1_000, deadline - Date.now()));
+        return;
+      } catch (error) {
+        const retriable = error instanceof KafkaOperationError && (error.retriable || error.kafkaCode === kafkaErrorCodes.ERR_CONCURRENT_TRANSACTIONS);
+        if (!retriable || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(500, 20 * 2 ** attempt)));
+      }
+    }
+  }
+
   private drain(): void {
     if (this.draining || !this.state.is('ready') || this.queue.length === 0) return;
     this.draining = this.drainLoop().finally(() => {
@@ -154,7 +187,7 @@ export class PartitionWriter {
 
   private async drainLoop(): Promise<void> {
     while (this.state.is('ready') && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.options.maxBatch);
+      const batch = this.nextBatch();
       try {
         await this.writeBatch(batch);
       } catch (error) {
@@ -168,6 +201,12 @@ export class PartitionWriter {
     }
   }
 
+  private nextBatch(): Attempt[] {
+    if (this.queue[0]!.alone) return this.queue.splice(0, 1);
+    const together = this.queue.findIndex((attempt) => attempt.alone);
+    return this.queue.splice(0, Math.min(this.options.maxBatch, together < 0 ? this.queue.length : together));
+  }
+
   /** One transaction for the whole batch. */
   private async writeBatch(batch: Attempt[]): Promise<void> {
     const producer = this.producer;
@@ -178,9 +217,11 @@ export class PartitionWriter {
     const versions = new Map<string, number>();
     const batchIds = new Map<string, { streamId: string; version: number; append: Attempt }>();
     const writes: { attempt: Attempt; events: StoredEvent[]; deliveries: Promise<{ offset: number }>[] }[] = [];
-    const settled = new Map<Attempt, { result?: AppendResult; error?: ScribeError }>();
+    const settled = new Map<Attempt, Outcome>();
     const followers = new Map<Attempt, Attempt>();
     const now = Date.now();
+    // Until commitTransaction is called, any failure is definite: the transaction is aborted.
+    let committing = false;
 
     try {
       await producer.beginTransaction();
@@ -227,7 +268,9 @@ export class PartitionWriter {
       });
       const failed = delivered.find((d) => d.status === 'rejected') as PromiseRejectedResult | undefined;
       if (failed) {
-        for (const w of tooLarge) settled.set(w.attempt, { error: new InvalidEventError(0, `larger than the events topic accepts: ${String((failed.reason as Error).message)}`) });
+        for (const w of tooLarge) {
+          settled.set(w.attempt, w.attempt.alone ? { error: new InvalidEventError(0, `the append is larger than the events topic accepts (max.message.bytes): ${(failed.reason as Error).message}`) } : { isolate: true });
+        }
         throw failed.reason;
       }
       writes.forEach((w, i) => {
@@ -251,9 +294,10 @@ export class PartitionWriter {
         const next = Math.max(...remote.map((a) => a.append.remote!.offset)) + 1;
         await producer.sendOffsetsToTransaction([{ topic: topics.appends, partition, offset: next }], this.options.groupConsumer, this.options.timeoutMs);
       }
+      committing = true;
       await producer.commitTransaction(this.options.timeoutMs);
     } catch (error) {
-      await this.recoverFromFailure(batch, settled, error);
+      await this.recoverFromFailure(batch, settled, error, committing);
       return;
     }
 
@@ -274,10 +318,18 @@ export class PartitionWriter {
    * visible unless the commit's outcome is unknown; appends rejected for their own fault
    * are answered, the others are tried again.
    */
-  private async recoverFromFailure(batch: Attempt[], settled: Map<Attempt, { result?: AppendResult; error?: ScribeError }>, cause: unknown): Promise<void> {
+  private async recoverFromFailure(
+    batch: Attempt[],
+    settled: Map<Attempt, Outcome>,
+    cause: unknown,
+    committing: boolean,
+  ): Promise<void> {
     const error = kafkaError('transaction', cause);
     const classified = error instanceof KafkaOperationError ? error : undefined;
-    const definite = classified !== undefined && !classified.indefinite && (classified.abortable || classified.fenced);
+    const definite = !committing || (classified !== undefined && !classified.indefinite && (classified.abortable || classified.fenced));
+    this.options.log(
+      `partition ${this.options.partition}: transaction of ${batch.length} append(s) failed ${committing ? 'in commit' : 'before commit'} (${definite ? 'not stored' : 'outcome unknown'}): ${error.message}`,
+    );
     if (!definite) {
       // KAFKA-17754: a commit that timed out may still land, or a delayed EndTxn may apply to
       // a later transaction. Only a new producer (new epoch) makes the partition safe again.
@@ -287,7 +339,7 @@ export class PartitionWriter {
       await this.reinitialise();
       return;
     }
-    if (classified.fenced) {
+    if (classified?.fenced) {
       // Another process holds `<store>.p<n>` now (or the coordinator timed this transaction
       // out, KIP-588): nothing of this transaction is visible. Re-initialising here would fence
       // the new owner in turn; the writer group decides whether this process still owns it.
@@ -301,20 +353,22 @@ export class PartitionWriter {
     try {
       await this.producer!.abortTransaction(this.options.timeoutMs);
     } catch {
-      for (const attempt of batch) attempt.append.reject(new AppendOutcomeUnknownError(attempt.append.streamId, 'the transaction could not be aborted'));
-      await this.reinitialise();
-      return;
+      // Nothing of it was committed; the new producer below fences whatever is left of it.
     }
     const retry: Attempt[] = [];
     for (const attempt of batch) {
       const outcome = settled.get(attempt);
       if (outcome?.error instanceof InvalidEventError) attempt.append.reject(outcome.error);
       else if (!stillOwner) attempt.append.reject(new OwnershipChangedError(this.options.partition, 'ownership moved while the transaction was aborted'));
-      else if (attempt.attempts + 1 < maxAttempts) retry.push({ append: attempt.append, attempts: attempt.attempts + 1 });
-      else attempt.append.reject(new OwnershipChangedError(this.options.partition, `transaction aborted: ${error.message}`));
+      else if (outcome?.isolate) retry.push({ append: attempt.append, attempts: attempt.attempts, alone: true });
+      else if (attempt.attempts + 1 < maxAttempts) retry.push({ append: attempt.append, attempts: attempt.attempts + 1, alone: attempt.alone === true });
+      else attempt.append.reject(new AppendAbortedError(attempt.append.streamId, error.message));
     }
     this.queue.unshift(...retry);
-    this.state.advance('ready');
+    // A producer whose transaction failed is replaced rather than reused: librdkafka was seen
+    // to stall after a refused record (later sends timed out), and the new epoch fences any
+    // late request of the aborted transaction (KAFKA-17754).
+    await this.reinitialise();
   }
 
   /** A fresh producer with the same transactional.id: new epoch, open transaction aborted, partition re-read. */

@@ -6,7 +6,7 @@ export const writerStates = [
   'recovering', // reading the partition up to its end into the index
   'ready', // accepting appends; no transaction open
   'writing', // a transaction is open: producing, then committing
-  'aborting', // an abortable error: aborting, then back to ready
+  'aborting', // a definite failure: aborting, then a new producer
   'reinitialising', // an outcome was unknown or the producer was fenced: new producer, then recover
   'closed', // ownership given up; never writes again
 ] as const;
@@ -14,11 +14,11 @@ export const writerStates = [
 export type WriterState = (typeof writerStates)[number];
 
 const transitions: Record<WriterState, readonly WriterState[]> = {
-  starting: ['recovering', 'reinitialising', 'closed'],
-  recovering: ['ready', 'reinitialising', 'closed'],
+  starting: ['recovering', 'closed'],
+  recovering: ['ready', 'closed'],
   ready: ['writing', 'closed'],
   writing: ['ready', 'aborting', 'reinitialising', 'closed'],
-  aborting: ['ready', 'reinitialising', 'closed'],
+  aborting: ['reinitialising', 'closed'],
   reinitialising: ['starting', 'closed'],
   closed: [],
 };
