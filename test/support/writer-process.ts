@@ -5,7 +5,7 @@ import { AppendOutcomeUnknownError, EventStore, WrongExpectedVersionError, type 
 
 export type Command =
   | { cmd: 'connect'; options: ConnectOptions }
-  | { cmd: 'race'; streams: string[]; appenders: number; appends: number }
+  | { cmd: 'race'; streams: string[]; appenders: number; appends: number; retry?: boolean }
   | { cmd: 'append'; ref: number; streamId: string; ids: string[]; expectedVersion: number | 'any' | 'no_stream' | 'stream_exists' }
   | { cmd: 'owned'; ref: number }
   | { cmd: 'close' };
@@ -14,6 +14,7 @@ export type Report =
   | { type: 'connected'; owned: number[] }
   | { type: 'attempt'; id: string }
   | { type: 'ack'; id: string; streamId: string; version: number }
+  | { type: 'failed'; id: string; code: string }
   | { type: 'race-done'; acked: number; conflicts: number; unknown: number }
   | { type: 'appended'; ref: number; ok: true; version: number; offset: string }
   | { type: 'appended'; ref: number; ok: false; code: string; message: string }
@@ -23,7 +24,13 @@ export type Report =
 let store: EventStore | undefined;
 const send = (report: Report) => process.send?.(report);
 
-async function race(streams: string[], appenders: number, appends: number): Promise<void> {
+/**
+ * Appenders that pick a random stream, append with the version they last saw, and on a
+ * conflict take the actual version and try again; other failures are retried with the same
+ * ids (applied at most once). With `retry: false` every failure is reported and the
+ * append given up: a test then knows exactly which appends must not be stored.
+ */
+async function race(streams: string[], appenders: number, appends: number, retry: boolean): Promise<void> {
   const known = new Map<string, number>();
   let remaining = appends;
   let acked = 0;
@@ -44,9 +51,12 @@ async function race(streams: string[], appenders: number, appends: number): Prom
           send({ type: 'ack', id, streamId, version: result.nextExpectedVersion });
           break;
         } catch (error) {
-          if (error instanceof WrongExpectedVersionError) {
+          if (error instanceof WrongExpectedVersionError && retry) {
             conflicts++;
             known.set(streamId, error.actual);
+          } else if (!retry) {
+            send({ type: 'failed', id, code: (error as { code?: string }).code ?? 'UNKNOWN' });
+            break;
           } else if (error instanceof AppendOutcomeUnknownError || (error as { retriable?: boolean }).retriable) {
             // Same ids, same expected version: applied at most once.
             unknown++;
@@ -74,7 +84,7 @@ process.on('message', (command: Command) => {
           send({ type: 'connected', owned: store.ownedPartitions });
           break;
         case 'race':
-          await race(command.streams, command.appenders, command.appends);
+          await race(command.streams, command.appenders, command.appends, command.retry ?? true);
           break;
         case 'append':
           try {
