@@ -70,7 +70,7 @@ export class KafkaAdmin {
       if (!found || found.error) throw kafkaError('describeTopics', found?.error ?? { message: `topic ${topic} not described`, code: kafkaErrorCodes.ERR__NOENT, errno: 0, origin: 'scribe' });
       return found;
     });
-    return { name: description.name, partitions: description.partitions.length, topicId: description.topicId.base64str };
+    return { name: description.name, partitions: description.partitions.length, topicId: topicIdOf(description.topicId) };
   }
 
   /**
@@ -115,6 +115,17 @@ export class KafkaAdmin {
     }
   }
 
+  /** Moves the log start of each partition to `offset`: the records before it are deleted. */
+  deleteRecordsBefore(topic: string, offsets: Map<number, number>): Promise<void> {
+    return this.call<void>('deleteRecords', (done) =>
+      this.client.deleteRecords(
+        [...offsets].map(([partition, offset]) => ({ topic, partition, offset })),
+        { timeout: this.timeoutMs },
+        (error) => done(error, undefined),
+      ),
+    );
+  }
+
   describeGroup(groupId: string): Promise<rdkafka.GroupDescription | undefined> {
     return this.call<rdkafka.GroupDescriptions>('describeGroups', (done) =>
       this.client.describeGroups([groupId], { timeout: this.timeoutMs }, done),
@@ -134,4 +145,12 @@ export class KafkaAdmin {
       }),
     );
   }
+}
+
+/** The library's declarations name it `base64str`; at run time (1.10) it is `base64`. */
+function topicIdOf(id: rdkafka.Uuid): string {
+  const runtime = id as rdkafka.Uuid & { base64?: string };
+  const value = runtime.base64 ?? runtime.base64str;
+  if (!value) throw new Error('the broker returned no topic id');
+  return value;
 }

@@ -112,6 +112,7 @@ export class EventStore {
     const dataDir = resolve(options.dataDir ?? join('.scribe', options.store, `${hostname()}-${process.pid}`));
     mkdirSync(dataDir, { recursive: true });
     const index = StreamIndex.open(join(dataDir, 'index'), layout.eventsTopicId);
+    log(index.rebuilt ? `index ${dataDir}: new or unusable, building it from Kafka` : `index ${dataDir}: reused, catching up from its checkpoints`);
     const follower = await IndexFollower.start(connection, layout.topics.events, index);
     const remote = await RemoteAppends.start(connection, admin, layout.topics, layout.replyPartitions);
     const endOffset = async (partition: number) => (await admin.endOffsets(layout.topics.events, [partition])).get(partition) ?? 0;

@@ -2,7 +2,9 @@
 // for idempotent retries, and per partition the offset up to which the index holds the log.
 // A cache of Kafka with a checkpoint, never the source of truth: a missing, corrupt or
 // foreign index is deleted and rebuilt from the events topic.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { StoredEvent } from '../records/event-record.js';
@@ -40,7 +42,7 @@ export class StreamIndex {
     const identityFile = join(dir, 'identity.json');
     const expected: IndexIdentity = { format: formatVersion, topicId };
     let rebuilt = false;
-    if (!sameIdentity(identityFile, expected)) {
+    if (!sameIdentity(identityFile, expected) || !readableInAnotherProcess(join(dir, 'lmdb'))) {
       rmSync(dir, { recursive: true, force: true });
       rebuilt = true;
     }
@@ -114,6 +116,28 @@ export class StreamIndex {
   async close(): Promise<void> {
     await this.root.close();
   }
+}
+
+/**
+ * LMDB maps its file into memory and trusts it: a damaged file crashes the process (SIGSEGV)
+ * rather than throwing. So an existing index is first opened and read by a short-lived child
+ * process; only if that survives does this process map it.
+ */
+function readableInAnotherProcess(path: string): boolean {
+  if (!existsSync(path)) return true;
+  const lmdb = createRequire(import.meta.url).resolve('lmdb');
+  const probe = `
+    const { open } = require(${JSON.stringify(lmdb)});
+    const root = open({ path: ${JSON.stringify(path)}, compression: false, readOnly: true });
+    for (const name of ['checkpoints', 'ids', 'events']) {
+      const db = root.openDB({ name });
+      let n = 0;
+      for (const entry of db.getRange({ limit: 1000 })) n += entry.key === undefined ? 0 : 1;
+      for (const entry of db.getRange({ reverse: true, limit: 1000 })) n += entry.key === undefined ? 0 : 1;
+    }
+    root.close().then(() => process.exit(0));`;
+  const result = spawnSync(process.execPath, ['-e', probe], { timeout: 30_000, stdio: 'ignore' });
+  return result.status === 0;
 }
 
 function sameIdentity(file: string, expected: IndexIdentity): boolean {
