@@ -136,6 +136,13 @@ export class KafkaProducer {
     consumer: rdkafka.KafkaConsumer,
     timeoutMs: number,
   ): Promise<void> {
+    // The binding dereferences the consumer's native handle without a check: a disconnected
+    // consumer would crash the process (SIGSEGV), so refuse here instead.
+    if (!consumer.isConnected()) {
+      return Promise.reject(
+        new KafkaOperationError('sendOffsetsToTransaction', { message: 'the group consumer is disconnected', code: kafkaErrorCodes.ERR__STATE, errno: 0, origin: 'scribe' }),
+      );
+    }
     return this.call('sendOffsetsToTransaction', timeoutMs, (done) =>
       this.client.sendOffsetsToTransaction(offsets, consumer, timeoutMs, done),
     );

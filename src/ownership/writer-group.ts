@@ -64,9 +64,11 @@ export class WriterGroup {
   async leave(): Promise<void> {
     this.running = false;
     await this.loop;
-    await this.consumer.disconnect();
-    await Promise.all([...this.writers.values()].map((writer) => writer.close()));
+    // Writers first: a transaction in flight still needs the consumer's group metadata.
+    const writers = [...this.writers.values()];
     this.writers.clear();
+    await Promise.all(writers.map((writer) => writer.close()));
+    await this.consumer.disconnect();
   }
 
   private assigned(partitions: TopicPartition[]): void {

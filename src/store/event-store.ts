@@ -62,6 +62,8 @@ export interface ReadStreamOptions {
   readonly partitionKey?: string;
 }
 
+const readPageSize = 1_000;
+
 const defaults = {
   partitions: 12,
   replicationFactor: 1,
@@ -200,8 +202,17 @@ export class EventStore {
     await this.catchUp(partition);
     const head = this.index.head(streamId);
     if (head < 0) throw new StreamNotFoundError(streamId);
-    const from = options.fromVersion ?? (direction === 'forwards' ? 0 : head);
-    for (const stored of this.index.read(streamId, from, direction, maxCount)) yield recordedEvent(stored);
+    // Pages keep memory bounded for long streams; each page is read in one go (see StreamIndex.read).
+    let next = options.fromVersion ?? (direction === 'forwards' ? 0 : head);
+    let remaining = maxCount;
+    while (remaining > 0) {
+      const page = this.index.read(streamId, next, direction, Math.min(remaining, readPageSize));
+      for (const stored of page) yield recordedEvent(stored);
+      if (page.length < Math.min(remaining, readPageSize)) return;
+      remaining -= page.length;
+      next = page[page.length - 1]!.version + (direction === 'forwards' ? 1 : -1);
+      if (next < 0) return;
+    }
   }
 
   /** Every committed event of the store, in per-partition order, catch-up then live. */

@@ -89,13 +89,17 @@ export class StreamIndex {
     return this.events.get([streamId, version]);
   }
 
-  /** Events of a stream in version order; cost is O(events returned). */
-  *read(streamId: string, fromVersion: number, direction: 'forwards' | 'backwards', maxCount: number): Iterable<StoredEvent> {
+  /**
+   * Up to `maxCount` events of a stream in version order; cost is O(events returned). Read
+   * eagerly: an LMDB cursor must not stay open across the caller's awaits while the index is
+   * being written (lmdb-js crashed the process that way).
+   */
+  read(streamId: string, fromVersion: number, direction: 'forwards' | 'backwards', maxCount: number): StoredEvent[] {
     const range =
       direction === 'forwards'
         ? this.events.getRange({ start: [streamId, fromVersion], end: [streamId, Number.MAX_SAFE_INTEGER], limit: maxCount })
         : this.events.getRange({ start: [streamId, fromVersion], end: [streamId, -1], reverse: true, limit: maxCount });
-    for (const { value } of range) yield value;
+    return Array.from(range, ({ value }) => value);
   }
 
   /**
