@@ -1,5 +1,8 @@
 // Every scenario `npm run bench -- <name>` knows; add new ones here.
 import type { AnyScenario } from '../scenario.js';
+import { appendContended } from './append-contended.js';
+import { appendUncontended } from './append-uncontended.js';
 import { rawProduce } from './raw-produce.js';
+import { readStream } from './read-stream.js';
 
-export const scenarios: AnyScenario[] = [rawProduce];
+export const scenarios: AnyScenario[] = [rawProduce, appendUncontended, appendContended, readStream];

@@ -78,7 +78,7 @@ interface ClientDriver {
   /** What the client logged during the measurement (KafkaJS logs every retried error), by message. */
   logged?(): Record<string, number>;
   idempotent(w: Workload, o: RawProduceOptions): Promise<CaseResult>;
-  transactional(w: Workload, o: RawProduceOptions, commitEvery: number): Promise<CaseResult>;
+  transactional(w: Workload, o: Pick<RawProduceOptions, 'transactions' | 'kafkajsBatch'>, commitEvery: number): Promise<CaseResult>;
   latency(w: Workload, o: RawProduceOptions): Promise<CaseResult>;
 }
 
@@ -434,3 +434,30 @@ export const rawProduce: Scenario<RawProduceOptions> = {
     return lines;
   },
 };
+
+// ---------------------------------------------------------------------------------------
+// For other scenarios: the chosen client's transactional measurement exactly as this scenario
+// runs it (a fresh topic, a primed producer, `transactions` transactions of `commitEvery`
+// records), so that Scribe's figures can be given as a ratio to raw producing measured in the
+// same repetition.
+
+export interface RawTransactionalOptions {
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly recordSize: number;
+  /** Transactions of `commitEvery` records each. */
+  readonly transactions: number;
+  readonly caseTimeoutMs: number;
+}
+
+/** Figures: recordsPerSec, transactionMeanMs, transactionP50Ms, transactionP99Ms. */
+export function measureRawTransactional(brokers: string[], o: RawTransactionalOptions, commitEvery: number): Promise<CaseResult> {
+  return withFreshTopic(brokers, { prefix: `bench-raw-txn-${commitEvery}`, partitions: o.partitions, replicationFactor: o.replicationFactor }, (topic) =>
+    withTimeout(
+      `raw transactional commit/${commitEvery}`,
+      o.caseTimeoutMs,
+      // kafkajsBatch is a KafkaJS setting; the chosen client ignores it.
+      confluentDriver(brokers).transactional(new Workload(topic, o.partitions, o.recordSize), { transactions: o.transactions, kafkajsBatch: 1 }, commitEvery),
+    ),
+  );
+}

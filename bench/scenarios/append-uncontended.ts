@@ -1,0 +1,221 @@
+// append-uncontended: how fast does one owner process append when appends never conflict?
+// One EventStore (writer: true) owns every partition of a fresh store, so every append takes
+// the fast path (no round trip through `<store>.appends`). The load generator keeps each
+// stream's next expected version itself and gives every concurrent worker its own streams, so
+// two appends in flight never target the same stream and none is rejected. Measured at each
+// concurrency level, then the raw transactional producer (raw-produce's own code path) in the
+// same repetition, as the reference of issue 3's target (Scribe at concurrency 64 >= 50% of it).
+import { performance } from 'node:perf_hooks';
+import type { Command } from 'commander';
+import type { EventStore } from '../../src/index.js';
+import { positiveInteger, positiveIntegers, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
+import { latencySummary, perSecond, round } from '../stats.js';
+import { memory, payloadOf, rawTransactionalReference, ratiosToRaw, transactionsFromOffsets, withFreshStore, type Memory } from '../store-fixture.js';
+
+export interface AppendUncontendedOptions {
+  readonly streams: number;
+  readonly concurrency: number[];
+  /** Appends (one event each) per concurrency level. */
+  readonly appends: number;
+  readonly eventSize: number;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  /** Raw transactional reference: commit every N records, one measurement per N. */
+  readonly commitEvery: number[];
+  readonly rawTransactions: number;
+  readonly progressEveryS: number;
+  readonly caseTimeoutMs: number;
+}
+
+const eventType = 'BenchAppended';
+const streamId = (index: number) => `unc-${index}`;
+
+interface LevelResult {
+  readonly figures: Record<string, number>;
+  readonly details: Record<string, unknown>;
+}
+
+/** One concurrency level: `appends` appends by `concurrency` workers, each over its own streams. */
+async function measureLevel(store: EventStore, o: AppendUncontendedOptions, concurrency: number, versions: Int32Array, log: (line: string) => void): Promise<LevelResult> {
+  const total = o.appends;
+  const events = [{ type: eventType, data: payloadOf(o.eventSize) }];
+  const latencies = new Float64Array(total);
+  const partitions = new Int16Array(total);
+  const offsets = new Float64Array(total);
+  let issued = 0;
+  let done = 0;
+
+  const trend: ({ elapsedS: number; appends: number } & Memory)[] = [];
+  const started = performance.now();
+  const progress = setInterval(() => {
+    const sample = { elapsedS: round((performance.now() - started) / 1000, 1), appends: done, ...memory() };
+    trend.push(sample);
+    log(`  c${concurrency}: ${done}/${total} appends, ${perSecond(done, performance.now() - started)} /s so far, rss ${sample.rssMiB} MiB (anon ${sample.rssAnonMiB}, file ${sample.rssFileMiB})`);
+  }, o.progressEveryS * 1000);
+
+  // Worker w appends to streams w, w + c, w + 2c, ... in turn: no two appends in flight share a stream.
+  const worker = async (w: number) => {
+    const mine = Math.floor((o.streams - 1 - w) / concurrency) + 1;
+    for (let j = 0; issued < total; j++) {
+      const k = issued++;
+      const s = w + concurrency * (j % mine);
+      const began = performance.now();
+      const result = await store.append(streamId(s), events, { expectedVersion: versions[s]! });
+      latencies[k] = performance.now() - began;
+      versions[s] = result.nextExpectedVersion;
+      partitions[k] = result.position.partition;
+      offsets[k] = Number(result.position.offset);
+      done++;
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
+  } finally {
+    clearInterval(progress);
+  }
+  const elapsedMs = performance.now() - started;
+  const mem = memory();
+
+  const latency = latencySummary(Array.from(latencies));
+  const transactions = transactionsFromOffsets(Array.from(partitions, (partition, k) => ({ partition, offset: String(offsets[k]) })));
+  const eventsPerSec = perSecond(total, elapsedMs);
+  return {
+    figures: {
+      eventsPerSec,
+      p50Ms: latency.p50Ms,
+      p99Ms: latency.p99Ms,
+      rssMiB: mem.rssMiB,
+      rssAnonMiB: mem.rssAnonMiB,
+      transactionsPerSec: perSecond(transactions, elapsedMs),
+      appendsPerTransaction: round(total / transactions, 2),
+    },
+    details: { appends: total, elapsedMs: round(elapsedMs, 1), latency, transactions, memoryAtEnd: mem, memoryTrend: trend },
+  };
+}
+
+async function run(o: AppendUncontendedOptions, context: BenchContext): Promise<RepetitionResult> {
+  const figures: Record<string, number> = {};
+  const details: Record<string, unknown> = {};
+
+  const scribe = () =>
+    withFreshStore(context.brokers, { prefix: 'bench-unc', partitions: o.partitions, replicationFactor: o.replicationFactor, writer: true, log: context.log }, async ({ store, name, readyMs }) => {
+      context.log(`store ${name}: connected and owning ${store.partitions} partitions in ${readyMs} ms`);
+      details.store = { name, readyMs, memoryAtStart: memory() };
+      const versions = new Int32Array(o.streams).fill(-1);
+      // Every partition's writer completes one transaction before the clock starts.
+      const primed = new Set<number>();
+      const firsts: number[] = [];
+      for (let s = 0; s < o.streams && primed.size < store.partitions; s++) {
+        const partition = store.partitionOf(streamId(s));
+        if (!primed.has(partition)) {
+          primed.add(partition);
+          firsts.push(s);
+        }
+      }
+      await Promise.all(
+        firsts.map(async (s) => {
+          const result = await store.append(streamId(s), [{ type: eventType, data: payloadOf(o.eventSize) }], { expectedVersion: 'no_stream' });
+          versions[s] = result.nextExpectedVersion;
+        }),
+      );
+      for (const c of o.concurrency) {
+        const level = await measureLevel(store, o, c, versions, context.log);
+        for (const [name, value] of Object.entries(level.figures)) figures[`c${c}.${name}`] = value;
+        details[`c${c}`] = level.details;
+        context.log(
+          `concurrency ${c}: ${level.figures.eventsPerSec} events/s, p50 ${level.figures.p50Ms} ms, p99 ${level.figures.p99Ms} ms, ${level.figures.appendsPerTransaction} appends/transaction, rss ${level.figures.rssMiB} MiB`,
+        );
+      }
+    });
+  const raw = async () => {
+    const reference = await rawTransactionalReference(
+      context.brokers,
+      { partitions: o.partitions, replicationFactor: o.replicationFactor, recordSize: o.eventSize, commitEvery: o.commitEvery, rawTransactions: o.rawTransactions, caseTimeoutMs: o.caseTimeoutMs },
+      context.log,
+    );
+    Object.assign(figures, reference.figures);
+    Object.assign(details, reference.details);
+  };
+  // Alternate which goes first, so neither always meets the broker in the same state.
+  if (context.repetition % 2 === 1) {
+    await scribe();
+    await raw();
+  } else {
+    await raw();
+    await scribe();
+  }
+  for (const c of o.concurrency) ratiosToRaw(figures, `c${c}`, figures[`c${c}.eventsPerSec`]!, o.commitEvery);
+  return { figures, details };
+}
+
+export const appendUncontended: Scenario<AppendUncontendedOptions> = {
+  name: 'append-uncontended',
+  description: 'one owner process, appends of one 256-byte event to distinct streams (no conflicts) at concurrency 1/8/64; ratio to the raw transactional producer',
+
+  defineOptions(command: Command) {
+    command
+      .option('--streams <n>', 'distinct streams the appends go to (1000000 for the memory check)', '1000')
+      .option('--concurrency <list>', 'appends in flight, one measurement per value', '1,8,64')
+      .option('--appends <n>', 'appends (one event each) per concurrency level', '4000')
+      .option('--event-size <bytes>', 'size of each event\'s encoded (JSON) data', '256')
+      .option('--partitions <n>', 'partitions of the fresh store', '12')
+      .option('--replication-factor <n>', 'replication factor of the fresh store', '1')
+      .option('--commit-every <list>', 'raw transactional reference: commit every N records, one measurement per N', '100,1000')
+      .option('--raw-transactions <n>', 'raw transactional reference: transactions per measurement', '100')
+      .option('--progress-every <s>', 'log progress and sample the RSS this often during a level', '10')
+      .option('--case-timeout-ms <n>', 'give up on one raw measurement after this long', '180000');
+  },
+
+  parseOptions(raw) {
+    const o: AppendUncontendedOptions = {
+      streams: positiveInteger('streams', raw.streams),
+      concurrency: positiveIntegers('concurrency', raw.concurrency),
+      appends: positiveInteger('appends', raw.appends),
+      eventSize: positiveInteger('event-size', raw.eventSize),
+      partitions: positiveInteger('partitions', raw.partitions),
+      replicationFactor: positiveInteger('replication-factor', raw.replicationFactor),
+      commitEvery: positiveIntegers('commit-every', raw.commitEvery),
+      rawTransactions: positiveInteger('raw-transactions', raw.rawTransactions),
+      progressEveryS: positiveInteger('progress-every', raw.progressEvery),
+      caseTimeoutMs: positiveInteger('case-timeout-ms', raw.caseTimeoutMs),
+    };
+    const most = Math.max(...o.concurrency);
+    if (most > o.streams) throw new Error(`--concurrency ${most} needs at least as many --streams (${o.streams}): each worker has its own streams`);
+    if (o.partitions > 32_767) throw new Error('--partitions: at most 32767');
+    return o;
+  },
+
+  run,
+
+  notes(o) {
+    return [
+      `One EventStore (writer: true) on a fresh store (${o.partitions} partitions, RF ${o.replicationFactor}, local index under .scribe/bench/); the clock starts once it owns every partition and each partition's writer has committed one append. Every append is one event of ${o.eventSize} bytes of JSON data (a string), type ${eventType}, an id generated by Scribe, to one of ${o.streams} streams (unc-0..unc-${o.streams - 1}).`,
+      `Per concurrency level (${o.concurrency.join(', ')}): ${o.appends} appends; worker w of c appends to streams w, w+c, w+2c, ... in turn with the exact expected version (kept by the load generator), so no append conflicts and no two in flight share a stream. Latency: from append() to its result. Levels run one after the other on the same store.`,
+      'appendsPerTransaction: appends / transactions, the transactions counted from the appends\' positions (a commit marker takes one offset, so a gap in a partition\'s offsets starts a new transaction).',
+      `RSS: process.memoryUsage().rss of the bench process (the owner, plus the load generator's arrays) at the end of each level; rssAnonMiB is its anonymous part (/proc/self/status RssAnon), the rest is mapped files (code, the LMDB index). details.c<N>.memoryTrend samples it every ${o.progressEveryS} s.`,
+      `Reference, same repetition: raw-produce's transactional measurement of the same client (bench/scenarios/raw-produce.ts, measureRawTransactional): ${o.rawTransactions} transactions of N records (N = ${o.commitEvery.join(', ')}), ${o.eventSize}-byte values round-robin over a fresh ${o.partitions}-partition topic; Scribe and the reference alternate which runs first per repetition.`,
+      'Figures are comparable only within one run (same machine, same broker, same moment); the machine is shared.',
+    ];
+  },
+
+  summarize(medians, o) {
+    const show = (name: string, unit = '') => {
+      const value = medians[name];
+      return value === undefined || Number.isNaN(value) ? '-' : `${value.toLocaleString('en-US')}${unit}`;
+    };
+    const lines = [`  ${o.streams.toLocaleString('en-US')} streams, ${o.appends.toLocaleString('en-US')} appends per level`];
+    for (const c of o.concurrency) {
+      lines.push(
+        `  concurrency ${String(c).padEnd(3)} ${show(`c${c}.eventsPerSec`, ' events/s')}, p50 ${show(`c${c}.p50Ms`, ' ms')}, p99 ${show(`c${c}.p99Ms`, ' ms')}, ${show(`c${c}.appendsPerTransaction`)} appends/txn, rss ${show(`c${c}.rssMiB`, ' MiB')}` +
+          `; / raw txn ${o.commitEvery.map((n) => `every ${n}: ${show(`c${c}.overRawTxn${n}Ratio`)}`).join(', ')}`,
+      );
+    }
+    for (const n of o.commitEvery) {
+      lines.push(`  raw transactional, commit/${n}: ${show(`raw.txn-every-${n}.recordsPerSec`, ' records/s')} (transaction p50 ${show(`raw.txn-every-${n}.transactionP50Ms`, ' ms')})`);
+    }
+    const last = Math.max(...o.concurrency);
+    const ratio = medians[`c${last}.overRawTxn${Math.max(...o.commitEvery)}Ratio`];
+    if (ratio !== undefined) lines.push(`  issue 3 target (concurrency 64 >= 0.5 x raw transactional): c${last} / raw commit/${Math.max(...o.commitEvery)} = ${ratio} -> ${ratio >= 0.5 ? 'met' : 'MISSED'}`);
+    return lines;
+  },
+};
