@@ -126,12 +126,6 @@ export class KafkaAdmin {
     );
   }
 
-  describeGroup(groupId: string): Promise<rdkafka.GroupDescription | undefined> {
-    return this.call<rdkafka.GroupDescriptions>('describeGroups', (done) =>
-      this.client.describeGroups([groupId], { timeout: this.timeoutMs }, done),
-    ).then((result) => result.groups[0]);
-  }
-
   disconnect(): void {
     this.client.disconnect();
   }

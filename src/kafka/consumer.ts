@@ -156,19 +156,6 @@ export class KafkaConsumer {
     this.client.commitSync(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
   }
 
-  /** Low and high watermarks as the broker reports them (high = end offset, including markers). */
-  watermarks(topic: string, partition: number, timeoutMs: number): Promise<{ low: number; high: number }> {
-    return withTimeout(
-      'queryWatermarkOffsets',
-      timeoutMs + 2_000,
-      new Promise((resolve, reject) => {
-        this.client.queryWatermarkOffsets(topic, partition, timeoutMs, (error, offsets) =>
-          error ? reject(kafkaError('queryWatermarkOffsets', error)) : resolve({ low: offsets.lowOffset, high: offsets.highOffset }),
-        );
-      }),
-    );
-  }
-
   async disconnect(timeoutMs = 10_000): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -109,11 +109,6 @@ export class KafkaProducer {
     }
   }
 
-  /** Waits until every queued record has a delivery report. */
-  flush(timeoutMs: number): Promise<void> {
-    return this.call('flush', timeoutMs, (done) => this.client.flush(timeoutMs, done));
-  }
-
   initTransactions(timeoutMs: number): Promise<void> {
     return this.call('initTransactions', timeoutMs, (done) => this.client.initTransactions(timeoutMs, done));
   }

@@ -31,10 +31,6 @@ export class IndexFollower {
     return follower;
   }
 
-  isFollowing(partition: number): boolean {
-    return this.followed.has(partition);
-  }
-
   /** Starts applying the partition from the index's checkpoint. */
   follow(partition: number): void {
     if (this.followed.has(partition)) return;

@@ -85,10 +85,6 @@ export class StreamIndex {
     return this.ids.get(eventId);
   }
 
-  event(streamId: string, version: number): StoredEvent | undefined {
-    return this.events.get([streamId, version]);
-  }
-
   /**
    * Up to `maxCount` events of a stream in version order; cost is O(events returned). Read
    * eagerly: an LMDB cursor must not stay open across the caller's awaits while the index is
