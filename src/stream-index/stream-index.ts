@@ -1,5 +1,6 @@
-// The local index of a store's events, per process: a stream's events by version, event ids
-// for idempotent retries, and per partition the offset up to which the index holds the log.
+// The local index of a store's events, per process: the events by position, each stream's
+// versions pointing at them, event ids for idempotent retries, and per partition the offset
+// up to which the index holds the log.
 // A cache of Kafka with a checkpoint, never the source of truth: a missing, corrupt or
 // foreign index is deleted and rebuilt from the events topic.
 import { spawnSync } from 'node:child_process';
@@ -10,7 +11,18 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import type { StoredEvent } from '../records/event-record.js';
 
 /** Bumped whenever the layout below changes: an index of another format is rebuilt. */
-const formatVersion = 1;
+const formatVersion = 2;
+
+/**
+ * LMDB maps its file into the process, and every page a write touches stays resident (and
+ * counts in RSS) until the kernel reclaims it. Events are therefore keyed by position, so
+ * that appending touches only the last pages of `log`; the randomly keyed tables (`streams`,
+ * `ids`) hold small entries. A fixed, large map size (address space, not disk) avoids the
+ * remaps that would map the same pages several times over.
+ */
+const mapSize = 2 ** 38;
+
+type Position = [partition: number, offset: number];
 
 export interface EventLocation {
   readonly streamId: string;
@@ -28,7 +40,8 @@ interface IndexIdentity {
 export class StreamIndex {
   private constructor(
     private readonly root: RootDatabase,
-    private readonly events: Database<StoredEvent, [string, number]>,
+    private readonly log: Database<StoredEvent, Position>,
+    private readonly streams: Database<Position, [string, number]>,
     private readonly ids: Database<EventLocation, string>,
     private readonly checkpoints: Database<number, number>,
     readonly rebuilt: boolean,
@@ -58,14 +71,15 @@ export class StreamIndex {
   }
 
   private static openAt(dir: string, identityFile: string, identity: IndexIdentity, rebuilt: boolean): StreamIndex {
-    const root = open({ path: join(dir, 'lmdb'), compression: false });
-    const events = root.openDB<StoredEvent, [string, number]>({ name: 'events' });
+    const root = open({ path: join(dir, 'lmdb'), compression: false, mapSize });
+    const log = root.openDB<StoredEvent, Position>({ name: 'log' });
+    const streams = root.openDB<Position, [string, number]>({ name: 'streams' });
     const ids = root.openDB<EventLocation, string>({ name: 'ids' });
     const checkpoints = root.openDB<number, number>({ name: 'checkpoints' });
     // Touch the environment so that a corrupt file fails here, not on first use.
     checkpoints.get(0);
     writeFileSync(identityFile, JSON.stringify(identity));
-    return new StreamIndex(root, events, ids, checkpoints, rebuilt);
+    return new StreamIndex(root, log, streams, ids, checkpoints, rebuilt);
   }
 
   /** The first offset of the partition that the index does not hold yet. */
@@ -75,7 +89,7 @@ export class StreamIndex {
 
   /** The version of the stream's last indexed event, or -1. */
   head(streamId: string): number {
-    for (const key of this.events.getKeys({ start: [streamId, Number.MAX_SAFE_INTEGER], end: [streamId, -1], reverse: true, limit: 1 })) {
+    for (const key of this.streams.getKeys({ start: [streamId, Number.MAX_SAFE_INTEGER], end: [streamId, -1], reverse: true, limit: 1 })) {
       return key[1];
     }
     return -1;
@@ -87,15 +101,18 @@ export class StreamIndex {
 
   /**
    * Up to `maxCount` events of a stream in version order; cost is O(events returned). Read
-   * eagerly: an LMDB cursor must not stay open across the caller's awaits while the index is
-   * being written (lmdb-js crashed the process that way).
+   * eagerly, so that no read transaction stays open across the caller's awaits.
    */
   read(streamId: string, fromVersion: number, direction: 'forwards' | 'backwards', maxCount: number): StoredEvent[] {
     const range =
       direction === 'forwards'
-        ? this.events.getRange({ start: [streamId, fromVersion], end: [streamId, Number.MAX_SAFE_INTEGER], limit: maxCount })
-        : this.events.getRange({ start: [streamId, fromVersion], end: [streamId, -1], reverse: true, limit: maxCount });
-    return Array.from(range, ({ value }) => value);
+        ? this.streams.getRange({ start: [streamId, fromVersion], end: [streamId, Number.MAX_SAFE_INTEGER], limit: maxCount })
+        : this.streams.getRange({ start: [streamId, fromVersion], end: [streamId, -1], reverse: true, limit: maxCount });
+    return Array.from(range, ({ value }) => {
+      const event = this.log.get(value);
+      if (!event) throw new Error(`index damaged: no event at partition ${value[0]} offset ${value[1]}`);
+      return event;
+    });
   }
 
   /**
@@ -106,7 +123,8 @@ export class StreamIndex {
   async apply(partition: number, events: readonly StoredEvent[], nextOffset: number): Promise<void> {
     await this.root.transaction(() => {
       for (const event of events) {
-        this.events.put([event.streamId, event.version], event);
+        this.log.put([event.partition, event.offset], event);
+        this.streams.put([event.streamId, event.version], [event.partition, event.offset]);
         this.ids.put(event.id, { streamId: event.streamId, version: event.version, partition: event.partition, offset: event.offset });
       }
       if (nextOffset > (this.checkpoints.get(partition) ?? 0)) this.checkpoints.put(partition, nextOffset);
@@ -129,7 +147,7 @@ function readableInAnotherProcess(path: string): boolean {
   const probe = `
     const { open } = require(${JSON.stringify(lmdb)});
     const root = open({ path: ${JSON.stringify(path)}, compression: false, readOnly: true });
-    for (const name of ['checkpoints', 'ids', 'events']) {
+    for (const name of ['checkpoints', 'ids', 'streams', 'log']) {
       const db = root.openDB({ name });
       let n = 0;
       for (const entry of db.getRange({ limit: 1000 })) n += entry.key === undefined ? 0 : 1;
