@@ -113,7 +113,7 @@ export class EventStore {
     const layout = await ensureTopics(admin, options.store, partitions, replicationFactor);
     const dataDir = resolve(options.dataDir ?? join('.scribe', options.store, `${hostname()}-${process.pid}`));
     mkdirSync(dataDir, { recursive: true });
-    const index = StreamIndex.open(join(dataDir, 'index'), layout.eventsTopicId);
+    const index = await StreamIndex.open(join(dataDir, 'index'), layout.eventsTopicId);
     log(index.rebuilt ? `index ${dataDir}: new or unusable, building it from Kafka` : `index ${dataDir}: reused, catching up from its checkpoints`);
     const follower = await IndexFollower.start(connection, layout.topics.events, index);
     const remote = await RemoteAppends.start(connection, admin, layout.topics, layout.replyPartitions);
@@ -206,7 +206,7 @@ export class EventStore {
     let next = options.fromVersion ?? (direction === 'forwards' ? 0 : head);
     let remaining = maxCount;
     while (remaining > 0) {
-      const page = this.index.read(streamId, next, direction, Math.min(remaining, readPageSize));
+      const page = await this.index.read(streamId, next, direction, Math.min(remaining, readPageSize));
       for (const stored of page) yield recordedEvent(stored);
       if (page.length < Math.min(remaining, readPageSize)) return;
       remaining -= page.length;

@@ -1,28 +1,22 @@
 // The local index of a store's events, per process: the events by position, each stream's
-// versions pointing at them, event ids for idempotent retries, and per partition the offset
-// up to which the index holds the log.
-// A cache of Kafka with a checkpoint, never the source of truth: a missing, corrupt or
-// foreign index is deleted and rebuilt from the events topic.
-import { spawnSync } from 'node:child_process';
+// versions pointing at them and its head, event ids for idempotent retries, and per
+// partition the offset up to which the index holds the log. A cache of Kafka with a
+// checkpoint, never the source of truth: a missing, corrupt or foreign index is deleted and
+// rebuilt from the events topic.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { ClassicLevel } from 'classic-level';
 import type { StoredEvent } from '../records/event-record.js';
 
 /** Bumped whenever the layout below changes: an index of another format is rebuilt. */
-const formatVersion = 2;
+const formatVersion = 3;
 
 /**
- * LMDB maps its file into the process, and every page a write touches stays resident (and
- * counts in RSS) until the kernel reclaims it. Events are therefore keyed by position, so
- * that appending touches only the last pages of `log`; the randomly keyed tables (`streams`,
- * `ids`) hold small entries. A fixed, large map size (address space, not disk) avoids the
- * remaps that would map the same pages several times over.
+ * LevelDB rather than a memory-mapped store: an index of a million streams must not become
+ * a million streams' worth of resident memory (docs/decisions/0002-write-path.md). Its
+ * block cache and write buffer bound what it keeps in memory.
  */
-const mapSize = 2 ** 38;
-
-type Position = [partition: number, offset: number];
+const levelOptions = { keyEncoding: 'view', valueEncoding: 'view', cacheSize: 16 << 20, writeBufferSize: 8 << 20 } as const;
 
 export interface EventLocation {
   readonly streamId: string;
@@ -37,13 +31,15 @@ interface IndexIdentity {
   readonly topicId: string;
 }
 
+type Db = ClassicLevel<Uint8Array, Uint8Array>;
+
 export class StreamIndex {
+  /** Applies run one at a time: a stream's head is read, compared and written within one. */
+  private applying: Promise<void> = Promise.resolve();
+
   private constructor(
-    private readonly root: RootDatabase,
-    private readonly log: Database<StoredEvent, Position>,
-    private readonly streams: Database<Position, [string, number]>,
-    private readonly ids: Database<EventLocation, string>,
-    private readonly checkpoints: Database<number, number>,
+    private readonly db: Db,
+    private readonly checkpoints: Map<number, number>,
     readonly rebuilt: boolean,
   ) {}
 
@@ -51,35 +47,35 @@ export class StreamIndex {
    * Opens the index in `dir`, or starts it afresh when it is missing, unreadable, of another
    * format, or was built from another incarnation of the events topic.
    */
-  static open(dir: string, topicId: string): StreamIndex {
+  static async open(dir: string, topicId: string): Promise<StreamIndex> {
     const identityFile = join(dir, 'identity.json');
     const expected: IndexIdentity = { format: formatVersion, topicId };
-    let rebuilt = false;
-    if (!sameIdentity(identityFile, expected) || !readableInAnotherProcess(join(dir, 'lmdb'))) {
-      rmSync(dir, { recursive: true, force: true });
-      rebuilt = true;
+    if (sameIdentity(identityFile, expected)) {
+      try {
+        return await StreamIndex.openAt(dir, identityFile, expected, false);
+      } catch {
+        // Unreadable: Kafka has everything, start again.
+      }
     }
-    mkdirSync(dir, { recursive: true });
-    try {
-      return StreamIndex.openAt(dir, identityFile, expected, rebuilt);
-    } catch {
-      // A corrupt environment: Kafka has everything, start again.
-      rmSync(dir, { recursive: true, force: true });
-      mkdirSync(dir, { recursive: true });
-      return StreamIndex.openAt(dir, identityFile, expected, true);
-    }
+    rmSync(dir, { recursive: true, force: true });
+    return StreamIndex.openAt(dir, identityFile, expected, true);
   }
 
-  private static openAt(dir: string, identityFile: string, identity: IndexIdentity, rebuilt: boolean): StreamIndex {
-    const root = open({ path: join(dir, 'lmdb'), compression: false, mapSize });
-    const log = root.openDB<StoredEvent, Position>({ name: 'log' });
-    const streams = root.openDB<Position, [string, number]>({ name: 'streams' });
-    const ids = root.openDB<EventLocation, string>({ name: 'ids' });
-    const checkpoints = root.openDB<number, number>({ name: 'checkpoints' });
-    // Touch the environment so that a corrupt file fails here, not on first use.
-    checkpoints.get(0);
-    writeFileSync(identityFile, JSON.stringify(identity));
-    return new StreamIndex(root, log, streams, ids, checkpoints, rebuilt);
+  private static async openAt(dir: string, identityFile: string, identity: IndexIdentity, rebuilt: boolean): Promise<StreamIndex> {
+    mkdirSync(dir, { recursive: true });
+    const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'level'), levelOptions);
+    try {
+      await db.open();
+      const checkpoints = new Map<number, number>();
+      for await (const [key, value] of db.iterator({ gte: prefix.checkpoint, lt: after(prefix.checkpoint) })) {
+        checkpoints.set(Buffer.from(key).readUInt32BE(1), readVersion(value));
+      }
+      writeFileSync(identityFile, JSON.stringify(identity));
+      return new StreamIndex(db, checkpoints, rebuilt);
+    } catch (error) {
+      await db.close().catch(() => undefined);
+      throw error;
+    }
   }
 
   /** The first offset of the partition that the index does not hold yet. */
@@ -89,29 +85,27 @@ export class StreamIndex {
 
   /** The version of the stream's last indexed event, or -1. */
   head(streamId: string): number {
-    for (const key of this.streams.getKeys({ start: [streamId, Number.MAX_SAFE_INTEGER], end: [streamId, -1], reverse: true, limit: 1 })) {
-      return key[1];
-    }
-    return -1;
+    const value = this.db.getSync(headKey(streamId));
+    return value === undefined ? -1 : readVersion(value);
   }
 
   locate(eventId: string): EventLocation | undefined {
-    return this.ids.get(eventId);
+    const value = this.db.getSync(idKey(eventId));
+    return value === undefined ? undefined : (JSON.parse(Buffer.from(value).toString('utf8')) as EventLocation);
   }
 
-  /**
-   * Up to `maxCount` events of a stream in version order; cost is O(events returned). Read
-   * eagerly, so that no read transaction stays open across the caller's awaits.
-   */
-  read(streamId: string, fromVersion: number, direction: 'forwards' | 'backwards', maxCount: number): StoredEvent[] {
+  /** Up to `maxCount` events of a stream in version order; cost is O(events returned). */
+  async read(streamId: string, fromVersion: number, direction: 'forwards' | 'backwards', maxCount: number): Promise<StoredEvent[]> {
     const range =
       direction === 'forwards'
-        ? this.streams.getRange({ start: [streamId, fromVersion], end: [streamId, Number.MAX_SAFE_INTEGER], limit: maxCount })
-        : this.streams.getRange({ start: [streamId, fromVersion], end: [streamId, -1], reverse: true, limit: maxCount });
-    return Array.from(range, ({ value }) => {
-      const event = this.log.get(value);
-      if (!event) throw new Error(`index damaged: no event at partition ${value[0]} offset ${value[1]}`);
-      return event;
+        ? { gte: streamKey(streamId, fromVersion), lte: streamKey(streamId, Number.MAX_SAFE_INTEGER), limit: maxCount }
+        : { gte: streamKey(streamId, 0), lte: streamKey(streamId, fromVersion), reverse: true, limit: maxCount };
+    const pointers = await this.db.values(range).all();
+    if (pointers.length === 0) return [];
+    const events = await this.db.getMany(pointers.map((pointer) => concat(prefix.event, pointer)));
+    return events.map((value, i) => {
+      if (value === undefined) throw new Error(`index damaged: no event for pointer ${Buffer.from(pointers[i]!).toString('hex')}`);
+      return decodeEvent(value);
     });
   }
 
@@ -120,42 +114,107 @@ export class StreamIndex {
    * `nextOffset`, atomically. Applying what is already there changes nothing, so the owner
    * and the follower may both apply the same range.
    */
-  async apply(partition: number, events: readonly StoredEvent[], nextOffset: number): Promise<void> {
-    await this.root.transaction(() => {
-      for (const event of events) {
-        this.log.put([event.partition, event.offset], event);
-        this.streams.put([event.streamId, event.version], [event.partition, event.offset]);
-        this.ids.put(event.id, { streamId: event.streamId, version: event.version, partition: event.partition, offset: event.offset });
-      }
-      if (nextOffset > (this.checkpoints.get(partition) ?? 0)) this.checkpoints.put(partition, nextOffset);
-    });
+  apply(partition: number, events: readonly StoredEvent[], nextOffset: number): Promise<void> {
+    const run = this.applying.then(() => this.write(partition, events, nextOffset));
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
+  private async write(partition: number, events: readonly StoredEvent[], nextOffset: number): Promise<void> {
+    const batch = this.db.batch();
+    const heads = new Map<string, number>();
+    for (const event of events) {
+      const position = positionBytes(event.partition, event.offset);
+      batch.put(concat(prefix.event, position), encodeEvent(event));
+      batch.put(streamKey(event.streamId, event.version), position);
+      batch.put(idKey(event.id), Buffer.from(JSON.stringify({ streamId: event.streamId, version: event.version, partition: event.partition, offset: event.offset })));
+      heads.set(event.streamId, Math.max(event.version, heads.get(event.streamId) ?? -1));
+    }
+    // A head never moves back, also when an older range is applied again.
+    for (const [streamId, version] of heads) if (version > this.head(streamId)) batch.put(headKey(streamId), versionBytes(version));
+    const checkpoint = Math.max(nextOffset, this.checkpoint(partition));
+    batch.put(checkpointKey(partition), versionBytes(checkpoint));
+    await batch.write();
+    this.checkpoints.set(partition, checkpoint);
   }
 
   async close(): Promise<void> {
-    await this.root.close();
+    await this.applying;
+    await this.db.close();
   }
 }
 
-/**
- * LMDB maps its file into memory and trusts it: a damaged file crashes the process (SIGSEGV)
- * rather than throwing. So an existing index is first opened and read by a short-lived child
- * process; only if that survives does this process map it.
- */
-function readableInAnotherProcess(path: string): boolean {
-  if (!existsSync(path)) return true;
-  const lmdb = createRequire(import.meta.url).resolve('lmdb');
-  const probe = `
-    const { open } = require(${JSON.stringify(lmdb)});
-    const root = open({ path: ${JSON.stringify(path)}, compression: false, readOnly: true });
-    for (const name of ['checkpoints', 'ids', 'streams', 'log']) {
-      const db = root.openDB({ name });
-      let n = 0;
-      for (const entry of db.getRange({ limit: 1000 })) n += entry.key === undefined ? 0 : 1;
-      for (const entry of db.getRange({ reverse: true, limit: 1000 })) n += entry.key === undefined ? 0 : 1;
-    }
-    root.close().then(() => process.exit(0));`;
-  const result = spawnSync(process.execPath, ['-e', probe], { timeout: 30_000, stdio: 'ignore' });
-  return result.status === 0;
+// Keys: a one-byte table prefix, then big-endian numbers so that byte order is numeric order.
+const prefix = {
+  event: Buffer.from('e'),
+  stream: Buffer.from('s'),
+  head: Buffer.from('h'),
+  id: Buffer.from('i'),
+  checkpoint: Buffer.from('c'),
+};
+
+function concat(...parts: Uint8Array[]): Buffer {
+  return Buffer.concat(parts);
+}
+
+function after(bytes: Buffer): Buffer {
+  return Buffer.from([bytes[0]! + 1]);
+}
+
+function versionBytes(value: number): Buffer {
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64BE(BigInt(value));
+  return bytes;
+}
+
+function readVersion(bytes: Uint8Array): number {
+  return Number(Buffer.from(bytes).readBigUInt64BE(0));
+}
+
+function positionBytes(partition: number, offset: number): Buffer {
+  const bytes = Buffer.alloc(12);
+  bytes.writeUInt32BE(partition, 0);
+  bytes.writeBigUInt64BE(BigInt(offset), 4);
+  return bytes;
+}
+
+/** The stream id is length-prefixed, so that no id is a prefix of another's keys. */
+function streamKey(streamId: string, version: number): Buffer {
+  const id = Buffer.from(streamId, 'utf8');
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(id.length);
+  return concat(prefix.stream, length, id, versionBytes(version));
+}
+
+function headKey(streamId: string): Buffer {
+  return concat(prefix.head, Buffer.from(streamId, 'utf8'));
+}
+
+function idKey(eventId: string): Buffer {
+  return concat(prefix.id, Buffer.from(eventId, 'utf8'));
+}
+
+function checkpointKey(partition: number): Buffer {
+  const bytes = Buffer.alloc(5);
+  prefix.checkpoint.copy(bytes);
+  bytes.writeUInt32BE(partition, 1);
+  return bytes;
+}
+
+/** An event as one value: the length of its JSON description, the description, then the data bytes. */
+function encodeEvent(event: StoredEvent): Buffer {
+  const { data, ...description } = event;
+  const json = Buffer.from(JSON.stringify(description));
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(json.length);
+  return concat(length, json, data);
+}
+
+function decodeEvent(value: Uint8Array): StoredEvent {
+  const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  const length = bytes.readUInt32BE(0);
+  const description = JSON.parse(bytes.subarray(4, 4 + length).toString('utf8')) as Omit<StoredEvent, 'data'>;
+  return { ...description, data: Buffer.from(bytes.subarray(4 + length)) };
 }
 
 function sameIdentity(file: string, expected: IndexIdentity): boolean {

@@ -1,7 +1,7 @@
 // The local index is a cache of Kafka with a checkpoint: a restarted process reuses it and
 // reads only what is new; a missing or corrupt index is rebuilt from Kafka.
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { EventStore, type RecordedEvent } from '../../src/index.js';
@@ -56,7 +56,7 @@ describe('the local stream index', () => {
     for (let v = 0; v < 20; v++) await first.append('history', [{ type: 'E', data: { v } }], { expectedVersion: 'any' });
     await first.close();
 
-    writeFileSync(join(dir, 'index', 'lmdb', 'data.mdb'), 'this is not an LMDB environment');
+    for (const file of readdirSync(join(dir, 'index', 'level'))) writeFileSync(join(dir, 'index', 'level', file), 'this is not a LevelDB file');
     const lines: string[] = [];
     const restarted = await connect(name, dir, lines);
     expect(lines.some((l) => l.includes('building it from Kafka'))).toBe(true);
