@@ -183,6 +183,31 @@ export async function rawTransactionalReference(brokers: string[], o: RawReferen
 }
 
 /** Adds `<prefix>.overRawTxn<N>Ratio`: Scribe's rate over the raw transactional producer's, per commit size. */
+/**
+ * Scribe's measurement and the raw transactional reference in one repetition, with the
+ * reference's figures merged in. Which goes first alternates between repetitions, so that
+ * neither always meets the broker in the same state.
+ */
+export async function besideRawReference(
+  context: { brokers: string[]; repetition: number; log: (line: string) => void },
+  reference: RawReferenceOptions,
+  result: { figures: Record<string, number>; details: Record<string, unknown> },
+  scribe: () => Promise<void>,
+): Promise<void> {
+  const raw = async () => {
+    const measured = await rawTransactionalReference(context.brokers, reference, context.log);
+    Object.assign(result.figures, measured.figures);
+    Object.assign(result.details, measured.details);
+  };
+  if (context.repetition % 2 === 1) {
+    await scribe();
+    await raw();
+  } else {
+    await raw();
+    await scribe();
+  }
+}
+
 export function ratiosToRaw(figures: Record<string, number>, prefix: string, perSec: number, commitEvery: number[]): void {
   for (const n of commitEvery) {
     const raw = figures[`raw.txn-every-${n}.recordsPerSec`];

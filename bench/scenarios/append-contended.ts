@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { WrongExpectedVersionError, type EventStore } from '../../src/index.js';
 import { positiveInteger, positiveIntegers, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
 import { latencySummary, perSecond, round } from '../stats.js';
-import { payloadOf, randomSuffix, rawTransactionalReference, ratiosToRaw, withFreshStore } from '../store-fixture.js';
+import { besideRawReference, payloadOf, randomSuffix, ratiosToRaw, withFreshStore } from '../store-fixture.js';
 
 export interface AppendContendedOptions {
   /** Concurrent writers on the one stream, one measurement per value. */
@@ -127,22 +127,12 @@ async function run(o: AppendContendedOptions, context: BenchContext): Promise<Re
       if (version !== expectedEvents) throw new Error(`${streamId}: ${version} events, but ${expectedEvents} appends were accepted`);
       details.historyChecked = { streamId, events: version };
     });
-  const raw = async () => {
-    const reference = await rawTransactionalReference(
-      context.brokers,
-      { partitions: o.partitions, replicationFactor: o.replicationFactor, recordSize: o.eventSize, commitEvery: o.commitEvery, rawTransactions: o.rawTransactions, caseTimeoutMs: o.caseTimeoutMs },
-      context.log,
-    );
-    Object.assign(figures, reference.figures);
-    Object.assign(details, reference.details);
-  };
-  if (context.repetition % 2 === 1) {
-    await scribe();
-    await raw();
-  } else {
-    await raw();
-    await scribe();
-  }
+  await besideRawReference(
+    context,
+    { partitions: o.partitions, replicationFactor: o.replicationFactor, recordSize: o.eventSize, commitEvery: o.commitEvery, rawTransactions: o.rawTransactions, caseTimeoutMs: o.caseTimeoutMs },
+    { figures, details },
+    scribe,
+  );
   for (const w of o.writers) ratiosToRaw(figures, `w${w}`, figures[`w${w}.acceptedPerSec`]!, o.commitEvery);
   return { figures, details };
 }

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import type { EventStore } from '../../src/index.js';
 import { positiveInteger, positiveIntegers, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
 import { latencySummary, perSecond, round } from '../stats.js';
-import { memory, payloadOf, rawTransactionalReference, ratiosToRaw, transactionsFromOffsets, withFreshStore, type Memory } from '../store-fixture.js';
+import { besideRawReference, memory, payloadOf, ratiosToRaw, transactionsFromOffsets, withFreshStore, type Memory } from '../store-fixture.js';
 
 export interface AppendUncontendedOptions {
   readonly streams: number;
@@ -127,23 +127,12 @@ async function run(o: AppendUncontendedOptions, context: BenchContext): Promise<
         );
       }
     });
-  const raw = async () => {
-    const reference = await rawTransactionalReference(
-      context.brokers,
-      { partitions: o.partitions, replicationFactor: o.replicationFactor, recordSize: o.eventSize, commitEvery: o.commitEvery, rawTransactions: o.rawTransactions, caseTimeoutMs: o.caseTimeoutMs },
-      context.log,
-    );
-    Object.assign(figures, reference.figures);
-    Object.assign(details, reference.details);
-  };
-  // Alternate which goes first, so neither always meets the broker in the same state.
-  if (context.repetition % 2 === 1) {
-    await scribe();
-    await raw();
-  } else {
-    await raw();
-    await scribe();
-  }
+  await besideRawReference(
+    context,
+    { partitions: o.partitions, replicationFactor: o.replicationFactor, recordSize: o.eventSize, commitEvery: o.commitEvery, rawTransactions: o.rawTransactions, caseTimeoutMs: o.caseTimeoutMs },
+    { figures, details },
+    scribe,
+  );
   for (const c of o.concurrency) ratiosToRaw(figures, `c${c}`, figures[`c${c}.eventsPerSec`]!, o.commitEvery);
   return { figures, details };
 }
