@@ -9,6 +9,7 @@ interface Waiter {
   readonly partition: number;
   readonly offset: number;
   resolve(): void;
+  reject(error: unknown): void;
 }
 
 export class IndexFollower {
@@ -49,7 +50,7 @@ export class IndexFollower {
   caughtUp(partition: number, offset: number): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.index.checkpoint(partition) >= offset) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.add({ partition, offset, resolve }));
+    return new Promise((resolve, reject) => this.waiters.add({ partition, offset, resolve, reject }));
   }
 
   async stop(): Promise<void> {
@@ -67,7 +68,7 @@ export class IndexFollower {
       try {
         const messages = await this.consumer.consume(2000, 50);
         const byPartition = new Map<number, StoredEvent[]>();
-        let lastOffsets = new Map<number, number>();
+        const lastOffsets = new Map<number, number>();
         for (const message of messages) {
           if (!this.followed.has(message.partition)) continue;
           const event = storedEventFrom(message);
@@ -88,11 +89,12 @@ export class IndexFollower {
         for (const [partition, next] of lastOffsets) {
           await this.index.apply(partition, byPartition.get(partition) ?? [], next);
         }
-        lastOffsets = new Map();
         this.wake();
       } catch (error) {
+        // Nobody may go on as if the index were complete: a writer would check versions
+        // against a stale head.
         this.failure = error;
-        for (const waiter of this.waiters) waiter.resolve();
+        for (const waiter of this.waiters) waiter.reject(error);
         this.waiters.clear();
         await new Promise((resolve) => setTimeout(resolve, 200));
         this.failure = undefined;

@@ -70,7 +70,7 @@ describe('I5: a paused owner is fenced', () => {
         }
       }
       admin.disconnect();
-      expect(frozen).toBe(true);
+      expect(frozen, 'the owner was frozen while a transaction was open').toBe(true);
       await new Promise((r) => setTimeout(r, 200)); // reports already in the pipe arrive
       const answered = new Set(zombie.reports.flatMap((r) => (r.type === 'ack' || r.type === 'failed' ? [r.id] : [])));
       const inFlight = zombie.reports.flatMap((r) => (r.type === 'attempt' && !answered.has(r.id) ? [r.id] : []));
@@ -85,7 +85,7 @@ describe('I5: a paused owner is fenced', () => {
       // Every stream moves on, so an append the zombie retries after it wakes conflicts.
       for (const stream of streams) {
         const written = await successor.append(stream, [randomUUID()], 'any');
-        expect(written.ok).toBe(true);
+        expect(written).toMatchObject({ ok: true });
       }
 
       zombie.kill('SIGCONT');
@@ -93,7 +93,7 @@ describe('I5: a paused owner is fenced', () => {
       const deadline = Date.now() + 60_000;
       const settled = () => inFlight.every((id) => zombie.reports.some((r) => (r.type === 'ack' || r.type === 'failed') && r.id === id));
       while (!settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(settled()).toBe(true);
+      expect(settled(), 'every append in flight at the freeze has ended').toBe(true);
       zombie.kill('SIGKILL');
 
       const log = await readEventsTopic(brokers, topic);
