@@ -1,5 +1,6 @@
 // The independent check of a store's history: a plain read_committed Kafka consumer (not
 // Scribe's reader) reads the whole events topic and verifies I1 for every stream.
+import { expect } from 'vitest';
 import { KafkaAdmin, KafkaConsumer } from '../../src/kafka/index.js';
 
 export interface StreamHistory {
@@ -58,4 +59,17 @@ export async function readEventsTopic(brokers: string[], topic: string): Promise
   }
   for (const [id, count] of idCounts) if (count > 1) violations.push(`event id ${id} stored ${count} times`);
   return { streams, totalEvents, violations, idCounts };
+}
+
+/**
+ * I1 and I2 against what the appenders were told: every stream exact, the log holds exactly
+ * the acknowledged events, each once, at the version its acknowledgement carried.
+ */
+export function expectExactlyTheAcknowledged(log: LogReport, acked: readonly { id: string; streamId: string; version: number }[]): void {
+  expect(log.violations).toEqual([]);
+  expect(log.totalEvents).toBe(acked.length);
+  for (const ack of acked) {
+    expect(log.idCounts.get(ack.id)).toBe(1);
+    expect(log.streams.get(ack.streamId)!.ids[ack.version]).toBe(ack.id);
+  }
 }
