@@ -58,3 +58,11 @@ export function round(value: number, decimals = 3): number {
   const factor = 10 ** decimals;
   return Math.round(value * factor) / factor;
 }
+
+/** Formats a median figure by name for a summary line: '-' when it is missing or NaN. */
+export function medianFormatter(medians: Record<string, number>): (name: string, unit?: string) => string {
+  return (name, unit = '') => {
+    const value = medians[name];
+    return value === undefined || Number.isNaN(value) ? '-' : `${value.toLocaleString('en-US')}${unit}`;
+  };
+}

@@ -10,6 +10,8 @@ import { EventStore, type ConnectOptions } from '../src/index.js';
 import { KafkaAdmin } from '../src/kafka/index.js';
 import { packageRoot } from '../src/local-kafka/home.js';
 import { topicNames } from '../src/store/topics.js';
+import type { Command } from 'commander';
+import { positiveInteger, positiveIntegers } from './scenario.js';
 import { measureRawTransactional } from './scenarios/raw-produce.js';
 import { round } from './stats.js';
 
@@ -104,7 +106,7 @@ export function payloadOf(bytes: number): string {
 export interface Memory {
   /** process.memoryUsage().rss, MiB. */
   readonly rssMiB: number;
-  /** Of the RSS: anonymous memory (heap, native allocations) and mapped files (the LMDB index, code), from /proc/self/status. */
+  /** Of the RSS: anonymous memory (heap, native allocations) and mapped files (the LevelDB index's tables, code), from /proc/self/status. */
   readonly rssAnonMiB: number;
   readonly rssFileMiB: number;
   readonly heapUsedMiB: number;
@@ -151,6 +153,43 @@ export function transactionsFromOffsets(positions: readonly { partition: number;
     for (let i = 1; i < offsets.length; i++) if (offsets[i]! - offsets[i - 1]! > 1) transactions++;
   }
   return transactions;
+}
+
+/** The options every store scenario shares: the fresh store, its events, and the raw reference beside it. */
+export interface StoreBenchOptions {
+  readonly eventSize: number;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  /** Raw transactional reference: commit every N records, one measurement per N. */
+  readonly commitEvery: number[];
+  readonly rawTransactions: number;
+  readonly caseTimeoutMs: number;
+}
+
+export function defineStoreBenchOptions(command: Command): Command {
+  return command
+    .option('--event-size <bytes>', "size of each event's encoded (JSON) data", '256')
+    .option('--partitions <n>', 'partitions of the fresh store', '12')
+    .option('--replication-factor <n>', 'replication factor of the fresh store', '1')
+    .option('--commit-every <list>', 'raw transactional reference: commit every N records, one measurement per N', '100,1000')
+    .option('--raw-transactions <n>', 'raw transactional reference: transactions per measurement', '100')
+    .option('--case-timeout-ms <n>', 'give up on one raw measurement after this long', '180000');
+}
+
+export function parseStoreBenchOptions(raw: Record<string, unknown>): StoreBenchOptions {
+  return {
+    eventSize: positiveInteger('event-size', raw.eventSize),
+    partitions: positiveInteger('partitions', raw.partitions),
+    replicationFactor: positiveInteger('replication-factor', raw.replicationFactor),
+    commitEvery: positiveIntegers('commit-every', raw.commitEvery),
+    rawTransactions: positiveInteger('raw-transactions', raw.rawTransactions),
+    caseTimeoutMs: positiveInteger('case-timeout-ms', raw.caseTimeoutMs),
+  };
+}
+
+/** The raw reference measured with the scenario's own record size and partitions. */
+export function referenceOf(o: StoreBenchOptions): RawReferenceOptions {
+  return { partitions: o.partitions, replicationFactor: o.replicationFactor, recordSize: o.eventSize, commitEvery: o.commitEvery, rawTransactions: o.rawTransactions, caseTimeoutMs: o.caseTimeoutMs };
 }
 
 export interface RawReferenceOptions {

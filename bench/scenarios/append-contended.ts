@@ -8,20 +8,14 @@ import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { WrongExpectedVersionError, type EventStore } from '../../src/index.js';
 import { positiveInteger, positiveIntegers, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
-import { latencySummary, perSecond, round } from '../stats.js';
-import { besideRawReference, payloadOf, randomSuffix, ratiosToRaw, withFreshStore } from '../store-fixture.js';
+import { latencySummary, medianFormatter, perSecond, round } from '../stats.js';
+import { besideRawReference, defineStoreBenchOptions, parseStoreBenchOptions, referenceOf, type StoreBenchOptions, payloadOf, randomSuffix, ratiosToRaw, withFreshStore } from '../store-fixture.js';
 
-export interface AppendContendedOptions {
+export interface AppendContendedOptions extends StoreBenchOptions {
   /** Concurrent writers on the one stream, one measurement per value. */
   readonly writers: number[];
   /** Accepted appends per level (the writers stop once this many were accepted). */
   readonly appends: number;
-  readonly eventSize: number;
-  readonly partitions: number;
-  readonly replicationFactor: number;
-  readonly commitEvery: number[];
-  readonly rawTransactions: number;
-  readonly caseTimeoutMs: number;
   /** Before every attempt (first or retry) a writer "decides" for a random 0..thinkMs ms (0: it appends at once). */
   readonly thinkMs: number;
 }
@@ -129,7 +123,7 @@ async function run(o: AppendContendedOptions, context: BenchContext): Promise<Re
     });
   await besideRawReference(
     context,
-    { partitions: o.partitions, replicationFactor: o.replicationFactor, recordSize: o.eventSize, commitEvery: o.commitEvery, rawTransactions: o.rawTransactions, caseTimeoutMs: o.caseTimeoutMs },
+    referenceOf(o),
     { figures, details },
     scribe,
   );
@@ -142,28 +136,17 @@ export const appendContended: Scenario<AppendContendedOptions> = {
   description: 'one stream, 8 and 32 writers appending with the version they last knew and retrying on conflict; ratio to the raw transactional producer',
 
   defineOptions(command: Command) {
-    command
+    defineStoreBenchOptions(command)
       .option('--writers <list>', 'concurrent writers on the one stream, one measurement per value', '8,32')
       .option('--appends <n>', 'accepted appends (one event each) per level', '1000')
-      .option('--event-size <bytes>', 'size of each event\'s encoded (JSON) data', '256')
-      .option('--partitions <n>', 'partitions of the fresh store', '12')
-      .option('--replication-factor <n>', 'replication factor of the fresh store', '1')
-      .option('--commit-every <list>', 'raw transactional reference: commit every N records, one measurement per N', '100,1000')
-      .option('--raw-transactions <n>', 'raw transactional reference: transactions per measurement', '100')
-      .option('--case-timeout-ms <n>', 'give up on one raw measurement after this long', '180000')
       .option('--think-ms <n>', 'before every attempt a writer waits a random 0..N ms, as if deciding (0: it appends at once)', '0');
   },
 
   parseOptions(raw) {
     return {
+      ...parseStoreBenchOptions(raw),
       writers: positiveIntegers('writers', raw.writers),
       appends: positiveInteger('appends', raw.appends),
-      eventSize: positiveInteger('event-size', raw.eventSize),
-      partitions: positiveInteger('partitions', raw.partitions),
-      replicationFactor: positiveInteger('replication-factor', raw.replicationFactor),
-      commitEvery: positiveIntegers('commit-every', raw.commitEvery),
-      rawTransactions: positiveInteger('raw-transactions', raw.rawTransactions),
-      caseTimeoutMs: positiveInteger('case-timeout-ms', raw.caseTimeoutMs),
       thinkMs: nonNegative('think-ms', raw.thinkMs),
     };
   },
@@ -182,10 +165,7 @@ export const appendContended: Scenario<AppendContendedOptions> = {
   },
 
   summarize(medians, o) {
-    const show = (name: string, unit = '') => {
-      const value = medians[name];
-      return value === undefined || Number.isNaN(value) ? '-' : `${value.toLocaleString('en-US')}${unit}`;
-    };
+    const show = medianFormatter(medians);
     const lines: string[] = [];
     for (const w of o.writers) {
       lines.push(

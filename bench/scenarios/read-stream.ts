@@ -18,7 +18,7 @@ import { partitionForKey } from '../../src/partitioning/murmur2.js';
 import { eventHeaders, jsonContentType, type EncodedEvent } from '../../src/records/event-record.js';
 import { ensureTopics } from '../../src/store/topics.js';
 import { positiveInteger, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
-import { latencySummary, median, perSecond, round } from '../stats.js';
+import { latencySummary, median, medianFormatter, perSecond, round } from '../stats.js';
 import { benchDataDir, deleteStoreTopics, memory, payloadOf, randomSuffix } from '../store-fixture.js';
 
 export interface ReadStreamOptions {
@@ -235,10 +235,7 @@ export const readStream: Scenario<ReadStreamOptions> = {
   },
 
   summarize(medians, o) {
-    const show = (name: string, unit = '') => {
-      const value = medians[name];
-      return value === undefined || Number.isNaN(value) ? '-' : `${value.toLocaleString('en-US')}${unit}`;
-    };
+    const show = medianFormatter(medians);
     const ratio = medians['bigOverEmpty.readRatio'];
     return [
       `  readStream of ${o.events} events, median of ${o.reads} reads: ${show('big.readMedianMs', ' ms')} among ${o.others.toLocaleString('en-US')} other events, ${show('empty.readMedianMs', ' ms')} alone; ratio ${show('bigOverEmpty.readRatio')} (target < 3: ${ratio !== undefined && ratio < 3 ? 'met' : 'MISSED'})`,
