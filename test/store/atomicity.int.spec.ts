@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AppendOutcomeUnknownError, EventStore, InvalidEventError, StreamNotFoundError, type RecordedEvent } from '../../src/index.js';
 import { KafkaAdmin, KafkaConsumer } from '../../src/kafka/index.js';
 import { readEventsTopic } from '../support/log-check.js';
+import { owningAll } from '../support/ownership.js';
 
 const brokers = inject('brokers');
 
@@ -33,10 +34,6 @@ async function readAll(store: EventStore, streamId: string): Promise<RecordedEve
   return out;
 }
 
-async function owningAll(store: EventStore): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (store.ownedPartitions.length < store.partitions && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-}
 
 describe('I3: atomic, durable appends', () => {
   const stores: EventStore[] = [];

@@ -4,16 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { EventIdConflictError, EventStore } from '../../src/index.js';
 import { readEventsTopic } from '../support/log-check.js';
+import { owningAll } from '../support/ownership.js';
 
 const brokers = inject('brokers');
 
-async function owningAll(store: EventStore): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (store.ownedPartitions.length < store.partitions) {
-    if (Date.now() > deadline) throw new Error('the store never owned all partitions');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('I4: idempotent appends', () => {
   const stores: EventStore[] = [];

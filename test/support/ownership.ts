@@ -1,0 +1,10 @@
+// Waits until a store owns every partition, so that a test's appends take the fast path.
+import type { EventStore } from '../../src/index.js';
+
+export async function owningAll(store: EventStore, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (store.ownedPartitions.length < store.partitions) {
+    if (Date.now() > deadline) throw new Error('the store never owned all partitions');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
