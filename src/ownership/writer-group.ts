@@ -3,6 +3,7 @@
 // assignment starts a PartitionWriter (which fences the previous owner); each revocation
 // closes one. Requests read from the appends topic are handed to their partition's writer.
 import type { TopicPartition } from '@confluentinc/kafka-javascript';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { KafkaConsumer, type KafkaConnection } from '../kafka/index.js';
 import { decodeRequest } from '../records/append-request.js';
 import type { IndexFollower } from '../stream-index/follower.js';
@@ -20,6 +21,7 @@ export interface WriterGroupOptions {
   readonly sessionTimeoutMs: number;
   readonly timeoutMs: number;
   readonly transactionTimeoutMs: number;
+  readonly maxConcurrentTransactions: number;
   readonly maxBatch: number;
   readonly log: (line: string) => void;
 }
@@ -29,8 +31,12 @@ export class WriterGroup {
   private running = true;
   private loop: Promise<void> | undefined;
   private consumer!: KafkaConsumer;
+  /** Shared by this process's writers: see ConnectOptions.maxConcurrentTransactions. */
+  private readonly transactionSlots: LimitFunction;
 
-  private constructor(private readonly options: WriterGroupOptions) {}
+  private constructor(private readonly options: WriterGroupOptions) {
+    this.transactionSlots = pLimit(options.maxConcurrentTransactions);
+  }
 
   static async join(options: WriterGroupOptions): Promise<WriterGroup> {
     const group = new WriterGroup(options);
@@ -88,6 +94,7 @@ export class WriterGroup {
       ...this.options,
       partition,
       groupConsumer: this.consumer.client,
+      transactionSlots: this.transactionSlots,
       onFailure: (p, error) => this.writerFailed(p, writer, error),
     });
     this.writers.set(partition, writer);

@@ -2,7 +2,7 @@
 // subscribe, close. Appends go to the partition's owner: this process when it owns the
 // partition (the fast path), else through `<store>.appends`.
 import { mkdirSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import { brokersFromEnvironment, KafkaAdmin, validateBrokers, type KafkaConnection } from '../kafka/index.js';
@@ -38,6 +38,12 @@ export interface ConnectOptions {
   readonly sessionTimeoutMs?: number;
   /** Coordinator-side bound on an owner's open transaction (default 10 s). */
   readonly transactionTimeoutMs?: number;
+  /**
+   * Transactions this process runs at the same time across the partitions it owns (default:
+   * 2 per CPU core). Appends that wait for a slot join the next transaction of their
+   * partition, so fewer, larger transactions carry the same load with less work per event.
+   */
+  readonly maxConcurrentTransactions?: number;
   /** Largest encoded event accepted (default 1,000,000 bytes, librdkafka's message.max.bytes less headroom). */
   readonly maxEventBytes?: number;
   /** Names the process in broker logs and metrics. */
@@ -104,6 +110,7 @@ export class EventStore {
       maxEventBytes: options.maxEventBytes ?? defaults.maxEventBytes,
       sessionTimeoutMs: options.sessionTimeoutMs ?? defaults.sessionTimeoutMs,
       transactionTimeoutMs: options.transactionTimeoutMs ?? defaults.transactionTimeoutMs,
+      maxConcurrentTransactions: options.maxConcurrentTransactions ?? 2 * availableParallelism(),
     };
     for (const [name, value] of Object.entries(settings)) validatePositiveInteger(value, name);
     const log = options.log ?? (() => undefined);
@@ -132,6 +139,7 @@ export class EventStore {
             sessionTimeoutMs: settings.sessionTimeoutMs,
             timeoutMs: Math.min(settings.appendTimeoutMs, 30_000),
             transactionTimeoutMs: settings.transactionTimeoutMs,
+            maxConcurrentTransactions: settings.maxConcurrentTransactions,
             maxBatch: defaults.maxBatch,
             log,
           });

@@ -4,6 +4,7 @@
 // itself, event-id deduplication, the events, the replies to remote requesters and the
 // request offsets, all in one transaction.
 import type rdkafka from '@confluentinc/kafka-javascript';
+import type { LimitFunction } from 'p-limit';
 import { ScribeError } from '../errors.js';
 import { KafkaOperationError, KafkaProducer, kafkaError, type KafkaConnection } from '../kafka/index.js';
 import { encodeReply, type AppendReply } from '../records/append-request.js';
@@ -55,6 +56,8 @@ export interface PartitionWriterOptions {
   readonly endOffset: (partition: number) => Promise<number>;
   readonly timeoutMs: number;
   readonly transactionTimeoutMs: number;
+  /** Bounds the transactions open at once in this process, over all its partitions' writers. */
+  readonly transactionSlots: LimitFunction;
   readonly maxBatch: number;
   /** Operational messages: transactions that failed and what the writer did about them. */
   readonly log: (line: string) => void;
@@ -64,6 +67,9 @@ export interface PartitionWriterOptions {
 
 /** Appends whose transaction was aborted for another append's fault are tried again, this often. */
 const maxAttempts = 3;
+
+/** What the drain loop does after a batch: go on, or replace the producer first. */
+type AfterBatch = 'continue' | 'reinitialise';
 
 interface Attempt {
   readonly append: PendingAppend;
@@ -133,8 +139,9 @@ export class PartitionWriter {
         clientId: `${this.options.connection.clientId ?? 'scribe'}-p${partition}`,
         transactionalId: `${this.options.store}.p${partition}`,
         transactionTimeoutMs: this.options.transactionTimeoutMs,
-        // Scribe batches appends itself (group commit); waiting in librdkafka only adds latency.
-        overrides: { 'linger.ms': 1 },
+        // Scribe batches appends itself (group commit): a transaction's records are produced
+        // together, and waiting in librdkafka only adds latency.
+        overrides: { 'linger.ms': 0 },
       });
       if (this.state.is('closed')) {
         await producer.disconnect();
@@ -187,17 +194,26 @@ export class PartitionWriter {
 
   private async drainLoop(): Promise<void> {
     while (this.state.is('ready') && this.queue.length > 0) {
-      const batch = this.nextBatch();
-      try {
-        await this.writeBatch(batch);
-      } catch (error) {
-        // A failure outside Kafka's classified errors (the index could not be written, say):
-        // the outcome of the batch is not known and this writer cannot be trusted to go on.
-        for (const attempt of batch) attempt.append.reject(new AppendOutcomeUnknownError(attempt.append.streamId, String(error), { cause: error }));
-        this.state.advance('closed');
-        this.failQueued(() => new OwnershipChangedError(this.options.partition, 'the writer failed'));
-        this.options.onFailure(this.options.partition, error);
-      }
+      // The batch is taken only once a slot is free, so appends queued meanwhile join it.
+      const next = await this.options.transactionSlots(() => this.writeNextBatch());
+      // Outside the slot: a new producer and recovery take a while, the other partitions go on.
+      if (next === 'reinitialise') await this.reinitialise();
+    }
+  }
+
+  private async writeNextBatch(): Promise<AfterBatch> {
+    if (!this.state.is('ready') || this.queue.length === 0) return 'continue';
+    const batch = this.nextBatch();
+    try {
+      return await this.writeBatch(batch);
+    } catch (error) {
+      // A failure outside Kafka's classified errors (the index could not be written, say):
+      // the outcome of the batch is not known and this writer cannot be trusted to go on.
+      for (const attempt of batch) attempt.append.reject(new AppendOutcomeUnknownError(attempt.append.streamId, String(error), { cause: error }));
+      this.state.advance('closed');
+      this.failQueued(() => new OwnershipChangedError(this.options.partition, 'the writer failed'));
+      this.options.onFailure(this.options.partition, error);
+      return 'continue';
     }
   }
 
@@ -208,7 +224,7 @@ export class PartitionWriter {
   }
 
   /** One transaction for the whole batch. */
-  private async writeBatch(batch: Attempt[]): Promise<void> {
+  private async writeBatch(batch: Attempt[]): Promise<AfterBatch> {
     const producer = this.producer;
     if (!producer) throw new Error('writer is ready without a producer');
     const { partition, topics, index } = this.options;
@@ -297,8 +313,7 @@ export class PartitionWriter {
       committing = true;
       await producer.commitTransaction(this.options.timeoutMs);
     } catch (error) {
-      await this.recoverFromFailure(batch, settled, error, committing);
-      return;
+      return this.recoverFromFailure(batch, settled, error, committing);
     }
 
     // Committed: the index must reflect it before the next batch reads versions from it.
@@ -311,6 +326,7 @@ export class PartitionWriter {
       if (outcome.error) attempt.append.reject(outcome.error);
       else attempt.append.resolve(outcome.result!);
     }
+    return 'continue';
   }
 
   /**
@@ -323,7 +339,7 @@ export class PartitionWriter {
     settled: Map<Attempt, Outcome>,
     cause: unknown,
     committing: boolean,
-  ): Promise<void> {
+  ): Promise<AfterBatch> {
     const error = kafkaError('transaction', cause);
     const classified = error instanceof KafkaOperationError ? error : undefined;
     const definite = !committing || (classified !== undefined && !classified.indefinite && (classified.abortable || classified.fenced));
@@ -336,8 +352,7 @@ export class PartitionWriter {
       for (const attempt of batch) {
         attempt.append.reject(new AppendOutcomeUnknownError(attempt.append.streamId, error.message, { cause: error }));
       }
-      await this.reinitialise();
-      return;
+      return 'reinitialise';
     }
     if (classified?.fenced) {
       // Another process holds `<store>.p<n>` now (or the coordinator timed this transaction
@@ -347,7 +362,7 @@ export class PartitionWriter {
       this.state.advance('closed');
       this.failQueued(() => new OwnershipChangedError(this.options.partition, 'this writer was fenced by a newer owner'));
       this.options.onFailure(this.options.partition, error);
-      return;
+      return 'continue';
     }
     const stillOwner = this.state.advance('aborting');
     try {
@@ -368,7 +383,7 @@ export class PartitionWriter {
     // A producer whose transaction failed is replaced rather than reused: librdkafka was seen
     // to stall after a refused record (later sends timed out), and the new epoch fences any
     // late request of the aborted transaction (KAFKA-17754).
-    await this.reinitialise();
+    return 'reinitialise';
   }
 
   /** A fresh producer with the same transactional.id: new epoch, open transaction aborted, partition re-read. */
