@@ -92,7 +92,7 @@ export async function deleteStoreTopics(brokers: string[], store: string): Promi
   const admin = KafkaAdmin.connect({ brokers, clientId: 'bench-admin' });
   try {
     const topics = topicNames(store);
-    await Promise.all([topics.events, topics.appends, topics.replies].map((topic) => admin.deleteTopic(topic).catch(() => undefined)));
+    await Promise.all(Object.values(topics).map((topic) => admin.deleteTopic(topic).catch(() => undefined)));
   } finally {
     admin.disconnect();
   }

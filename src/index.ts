@@ -1,11 +1,26 @@
 // Scribe's public surface: everything a user imports from 'scribe'.
-export { EventStore, type AppendOptions, type ConnectOptions, type ReadStreamOptions } from './store/event-store.js';
+export {
+  EventStore,
+  type AppendOptions,
+  type ConnectOptions,
+  type ExecuteOptions,
+  type HandleOptions,
+  type HandleResult,
+  type LoadOptions,
+  type ReadStreamOptions,
+} from './store/event-store.js';
+export type { Decider, DomainEvent, LoadedState } from './aggregates/decider.js';
+export type { ExecuteResult } from './aggregates/command-runner.js';
+export type { SnapshotContext, SnapshotPolicy } from './aggregates/snapshot-policy.js';
+export { jsonStateCodec, type StateCodec } from './aggregates/state-codec.js';
 export { Subscription, type EventHandler, type SubscribeOptions, type SubscriptionStart } from './store/subscription.js';
 export type { AppendResult, EventData, JsonValue, Metadata, Position, RecordedEvent } from './streams/event.js';
 export { matchesExpectedVersion, type ExpectedVersion } from './streams/expected-version.js';
 export {
   AppendAbortedError,
   AppendOutcomeUnknownError,
+  CommandRejectedError,
+  DeciderNotRegisteredError,
   EventIdConflictError,
   InvalidEventError,
   OwnershipChangedError,

@@ -5,15 +5,15 @@
 import type { TopicPartition } from '@confluentinc/kafka-javascript';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { KafkaConsumer, type KafkaConnection } from '../kafka/index.js';
-import { decodeRequest } from '../records/append-request.js';
+import { decodeRequest, type AppendRequest } from '../records/append-request.js';
 import type { IndexFollower } from '../stream-index/follower.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
-import { PartitionWriter, type PendingAppend } from '../writer/partition-writer.js';
+import { PartitionWriter, type PendingAppend, type RemoteOrigin } from '../writer/partition-writer.js';
 
 export interface WriterGroupOptions {
   readonly connection: KafkaConnection;
   readonly store: string;
-  readonly topics: { readonly events: string; readonly appends: string; readonly replies: string };
+  readonly topics: { readonly events: string; readonly appends: string; readonly replies: string; readonly snapshots: string };
   readonly replyPartitions: number;
   readonly index: StreamIndex;
   readonly follower: IndexFollower;
@@ -24,6 +24,8 @@ export interface WriterGroupOptions {
   readonly maxConcurrentTransactions: number;
   readonly maxBatch: number;
   readonly log: (line: string) => void;
+  /** Hands a command request (rather than events) to whoever runs commands in this process. */
+  readonly onCommand: (request: AppendRequest, writer: PartitionWriter, origin: RemoteOrigin) => void;
 }
 
 export class WriterGroup {
@@ -143,12 +145,18 @@ export class WriterGroup {
         const writer = this.writers.get(message.partition);
         const request = decodeRequest(message);
         if (!writer || !request) continue;
+        const remote: RemoteOrigin = { requester: request.requester, requestId: request.requestId, offset: message.offset, deadline: request.deadline };
+        if (request.command) {
+          this.options.onCommand(request, writer, remote);
+          continue;
+        }
         const append: PendingAppend = {
           streamId: request.streamId,
           partitionKey: request.partitionKey,
           expectedVersion: request.expectedVersion,
           events: request.events,
-          remote: { requester: request.requester, requestId: request.requestId, offset: message.offset, deadline: request.deadline },
+          ...(request.snapshot ? { snapshot: request.snapshot } : {}),
+          remote,
           // The requester learns the outcome from the reply the writer commits.
           resolve: () => undefined,
           reject: () => undefined,

@@ -13,12 +13,29 @@ export interface AppendRequest {
   readonly streamId: string;
   readonly partitionKey: string;
   readonly expectedVersion: ExpectedVersion;
+  /** Empty for a command. */
   readonly events: readonly EncodedEvent[];
+  /** The stream's state as of the append's last event, stored with it. */
+  readonly snapshot?: { readonly snapshotVersion: number; readonly state: Buffer };
+  /** A command for a decider registered at the owner, decided there. */
+  readonly command?: { readonly decider: string; readonly id: string; readonly payload: string };
 }
 
 export type AppendReply =
   | { readonly ok: true; readonly nextExpectedVersion: number; readonly partition: number; readonly offset: string }
-  | { readonly ok: false; readonly code: string; readonly message: string; readonly expected?: ExpectedVersion; readonly actual?: number; readonly eventId?: string };
+  | {
+      readonly ok: false;
+      readonly code: string;
+      readonly message: string;
+      readonly expected?: ExpectedVersion;
+      readonly actual?: number;
+      readonly eventId?: string;
+      /** A refused command: the decider's error name and code. */
+      readonly errorName?: string;
+      readonly errorCode?: string;
+      /** A command for a decider the owner does not know: its name. */
+      readonly decider?: string;
+    };
 
 interface WireEvent {
   id: string;
@@ -38,7 +55,15 @@ export function encodeRequest(request: AppendRequest): { key: string; value: Buf
   }));
   return {
     key: request.partitionKey,
-    value: Buffer.from(JSON.stringify({ streamId: request.streamId, expectedVersion: request.expectedVersion, events })),
+    value: Buffer.from(
+      JSON.stringify({
+        streamId: request.streamId,
+        expectedVersion: request.expectedVersion,
+        events,
+        ...(request.snapshot ? { snapshot: { snapshotVersion: request.snapshot.snapshotVersion, state: request.snapshot.state.toString('base64') } } : {}),
+        ...(request.command ? { command: request.command } : {}),
+      }),
+    ),
     headers: [{ 'scribe.requester': request.requester }, { 'scribe.request': request.requestId }, { 'scribe.deadline': String(request.deadline) }],
   };
 }
@@ -49,7 +74,13 @@ export function decodeRequest(message: { key?: string | Buffer | null; value: Bu
   const deadline = Number(headerValue(message.headers, 'scribe.deadline'));
   if (!requester || !requestId || !message.value) return undefined;
   try {
-    const body = JSON.parse(message.value.toString('utf8')) as { streamId: string; expectedVersion: ExpectedVersion; events: WireEvent[] };
+    const body = JSON.parse(message.value.toString('utf8')) as {
+      streamId: string;
+      expectedVersion: ExpectedVersion;
+      events: WireEvent[];
+      snapshot?: { snapshotVersion: number; state: string };
+      command?: AppendRequest['command'];
+    };
     return {
       requester,
       requestId,
@@ -64,6 +95,8 @@ export function decodeRequest(message: { key?: string | Buffer | null; value: Bu
         metadata: e.metadata,
         contentType: e.contentType,
       })),
+      ...(body.snapshot ? { snapshot: { snapshotVersion: body.snapshot.snapshotVersion, state: Buffer.from(body.snapshot.state, 'base64') } } : {}),
+      ...(body.command ? { command: body.command } : {}),
     };
   } catch {
     return undefined;

@@ -1,23 +1,29 @@
 // The public event store: connect, append with optimistic concurrency, read a stream,
 // subscribe, close. Appends go to the partition's owner: this process when it owns the
 // partition (the fast path), else through `<store>.appends`.
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import { brokersFromEnvironment, KafkaAdmin, validateBrokers, type KafkaConnection } from '../kafka/index.js';
+import { evolveWith, loadAggregate, snapshotIfDue } from '../aggregates/aggregate-state.js';
+import { CommandRunner, type AnyDecider, type ExecuteResult } from '../aggregates/command-runner.js';
+import type { Decider, DomainEvent, LoadedState } from '../aggregates/decider.js';
 import { WriterGroup } from '../ownership/writer-group.js';
+import type { EncodedEvent } from '../records/event-record.js';
+import type { PartitionWriter, PendingSnapshot } from '../writer/partition-writer.js';
 import { partitionForKey } from '../partitioning/murmur2.js';
 import { recordedEvent } from '../records/event-record.js';
 import { IndexFollower } from '../stream-index/follower.js';
 import { StreamIndex } from '../stream-index/stream-index.js';
-import { OwnershipChangedError, StoreClosedError, StreamNotFoundError } from '../streams/errors.js';
+import { OwnershipChangedError, StoreClosedError, StreamNotFoundError, WrongExpectedVersionError } from '../streams/errors.js';
 import type { AppendResult, EventData, RecordedEvent } from '../streams/event.js';
 import { validateExpectedVersion, type ExpectedVersion } from '../streams/expected-version.js';
 import { RemoteAppends } from './remote-appends.js';
 import { Subscription, type EventHandler, type SubscribeOptions } from './subscription.js';
 import { ensureTopics, type StoreLayout } from './topics.js';
-import { encodeEvents, validatePositiveInteger, validateStoreName, validateStreamId } from './validation.js';
+import { encodeEvents, validateCommand, validateDecider, validatePositiveInteger, validateStoreName, validateStreamId } from './validation.js';
 
 export interface ConnectOptions {
   /** Bootstrap brokers; defaults to KAFKA_BROKERS. */
@@ -59,6 +65,32 @@ export interface AppendOptions {
   readonly partitionKey?: string;
 }
 
+export interface LoadOptions {
+  /** The partition key the stream was appended with, when it was not its id. */
+  readonly partitionKey?: string;
+}
+
+export interface HandleOptions extends LoadOptions {
+  /** How often a command is decided again after a conflicting append (default 20). */
+  readonly maxRetries?: number;
+  /** Waits between retries: doubling from `initialMs`, capped at `maxMs`, with full jitter (default 5 and 500 ms). */
+  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+}
+
+export interface HandleResult<State, Event extends DomainEvent> {
+  readonly state: State;
+  /** The stream's version after the command (unchanged when the decider returned no events). */
+  readonly nextExpectedVersion: number;
+  readonly events: readonly Event[];
+  /** Times the command was decided again after a conflict. */
+  readonly retries: number;
+}
+
+export interface ExecuteOptions extends LoadOptions {
+  /** Makes `execute` idempotent across retries: a command id is applied at most once (default: a new UUID). */
+  readonly commandId?: string;
+}
+
 export interface ReadStreamOptions {
   /** First version to read (default 0 forwards, the last event backwards). */
   readonly fromVersion?: number;
@@ -78,6 +110,10 @@ const defaults = {
   transactionTimeoutMs: 10_000,
   maxEventBytes: 1_000_000 - 4_096,
   maxBatch: 1_000,
+  /** Stream states an owner keeps in memory for commands (LRU). */
+  maxCommandStates: 10_000,
+  maxRetries: 20,
+  backoff: { initialMs: 5, maxMs: 500 },
 };
 
 export class EventStore {
@@ -92,6 +128,7 @@ export class EventStore {
     private readonly follower: IndexFollower,
     private readonly remote: RemoteAppends,
     private readonly writers: WriterGroup | undefined,
+    private readonly commands: CommandRunner,
     private readonly settings: { appendTimeoutMs: number; maxEventBytes: number },
   ) {}
 
@@ -122,9 +159,14 @@ export class EventStore {
     mkdirSync(dataDir, { recursive: true });
     const index = await StreamIndex.open(join(dataDir, 'index'), layout.eventsTopicId);
     log(index.rebuilt ? `index ${dataDir}: new or unusable, building it from Kafka` : `index ${dataDir}: reused, catching up from its checkpoints`);
-    const follower = await IndexFollower.start(connection, layout.topics.events, index);
+    const follower = await IndexFollower.start(connection, layout.topics, index);
     const remote = await RemoteAppends.start(connection, admin, layout.topics, layout.replyPartitions);
     const endOffset = async (partition: number) => (await admin.endOffsets(layout.topics.events, [partition])).get(partition) ?? 0;
+    const commands = new CommandRunner(
+      index,
+      (events, ids) => encodeEvents(events.map((event, i) => ({ ...event, id: ids[i]! })), settings.maxEventBytes),
+      defaults.maxCommandStates,
+    );
     const writers =
       options.writer === false
         ? undefined
@@ -142,8 +184,17 @@ export class EventStore {
             maxConcurrentTransactions: settings.maxConcurrentTransactions,
             maxBatch: defaults.maxBatch,
             log,
+            onCommand: (request, writer, origin) => {
+              const command = request.command!;
+              const ignore = () => undefined; // the requester learns the outcome from the reply
+              commands.run(
+                { decider: command.decider, commandId: command.id, streamId: request.streamId, partitionKey: request.partitionKey, command: JSON.parse(command.payload) as unknown, remote: origin },
+                writer,
+                { resolve: ignore, reject: ignore },
+              );
+            },
           });
-    return new EventStore(connection, layout, admin, index, follower, remote, writers, settings);
+    return new EventStore(connection, layout, admin, index, follower, remote, writers, commands, settings);
   }
 
   /** The store's partition count. */
@@ -170,24 +221,140 @@ export class EventStore {
     validateExpectedVersion(options.expectedVersion);
     const partitionKey = options.partitionKey ?? streamId;
     if (options.partitionKey !== undefined) validateStreamId(options.partitionKey, 'partitionKey');
-    const encoded = encodeEvents(events, this.settings.maxEventBytes);
-    const partition = partitionForKey(partitionKey, this.layout.partitions);
-    const deadline = Date.now() + this.settings.appendTimeoutMs;
+    return this.appendEncoded(streamId, partitionKey, encodeEvents(events, this.settings.maxEventBytes), options.expectedVersion);
+  }
 
-    // An ownership change answers "nothing stored": route again to the new owner until the deadline.
+  private appendEncoded(streamId: string, partitionKey: string, events: EncodedEvent[], expectedVersion: ExpectedVersion, snapshot?: PendingSnapshot): Promise<AppendResult> {
+    const partition = partitionForKey(partitionKey, this.layout.partitions);
+    return this.routed('append', partition, (writer, remainingMs) =>
+      writer
+        ? new Promise<AppendResult>((resolve, reject) =>
+            writer.enqueue({ streamId, partitionKey, expectedVersion, events, ...(snapshot ? { snapshot } : {}), resolve, reject }),
+          )
+        : this.remote.append({ streamId, partitionKey, partition, expectedVersion, events, ...(snapshot ? { snapshot } : {}) }, remainingMs),
+    );
+  }
+
+  /**
+   * Sends a request to the partition's owner: this process's writer, or the owner through the
+   * appends topic. An ownership change answers "nothing stored": route again until the deadline.
+   */
+  private async routed<T>(operation: string, partition: number, send: (writer: PartitionWriter | undefined, remainingMs: number) => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.settings.appendTimeoutMs;
     for (let attempt = 0; ; attempt++) {
-      this.ensureOpen('append');
+      this.ensureOpen(operation);
       try {
-        const writer = this.writers?.writerFor(partition);
-        if (writer) {
-          return await new Promise<AppendResult>((resolve, reject) =>
-            writer.enqueue({ streamId, partitionKey, expectedVersion: options.expectedVersion, events: encoded, resolve, reject }),
-          );
-        }
-        return await this.remote.append({ streamId, partitionKey, partition, expectedVersion: options.expectedVersion, events: encoded }, Math.max(1, deadline - Date.now()));
+        return await send(this.writers?.writerFor(partition), Math.max(1, deadline - Date.now()));
       } catch (error) {
         if (!(error instanceof OwnershipChangedError) || Date.now() + 50 >= deadline) throw error;
         await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** attempt)));
+      }
+    }
+  }
+
+  /**
+   * Registers a decider under a name, for `execute`: call it on every writer process (the
+   * owner of a stream's partition runs its commands).
+   */
+  register<State, Command, Event extends DomainEvent>(name: string, decider: Decider<State, Command, Event>): void {
+    this.ensureOpen('register');
+    validateStreamId(name, 'name');
+    validateDecider(decider);
+    this.commands.register(name, decider as unknown as AnyDecider);
+  }
+
+  /**
+   * Runs a command at the owner of the stream's partition with the decider registered there
+   * under `name`. Commands on one stream are decided one after the other, in arrival order,
+   * against the latest state: no conflicts, no retries. A refusal by the decider comes back
+   * as the decider's error (in this process) or as CommandRejectedError (from another).
+   */
+  async execute<Event extends DomainEvent = DomainEvent>(name: string, streamId: string, command: unknown, options: ExecuteOptions = {}): Promise<ExecuteResult<Event>> {
+    this.ensureOpen('execute');
+    validateStreamId(name, 'name');
+    validateStreamId(streamId);
+    const payload = validateCommand(command);
+    const commandId = options.commandId ?? randomUUID();
+    validateStreamId(commandId, 'commandId');
+    const partitionKey = options.partitionKey ?? streamId;
+    const partition = partitionForKey(partitionKey, this.layout.partitions);
+    const result = await this.routed('execute', partition, (writer, remainingMs) =>
+      writer
+        ? new Promise<ExecuteResult>((resolve, reject) =>
+            this.commands.run({ decider: name, commandId, streamId, partitionKey, command: JSON.parse(payload) as unknown }, writer, { resolve, reject }),
+          )
+        : this.executeRemotely({ decider: name, id: commandId, payload }, streamId, partitionKey, partition, remainingMs),
+    );
+    return result as ExecuteResult<Event>;
+  }
+
+  private async executeRemotely(
+    command: { decider: string; id: string; payload: string },
+    streamId: string,
+    partitionKey: string,
+    partition: number,
+    timeoutMs: number,
+  ): Promise<ExecuteResult> {
+    const result = await this.remote.append({ streamId, partitionKey, partition, expectedVersion: 'any', events: [], command }, timeoutMs);
+    // The reply says where the command's events are; read them (the index catches up first).
+    const events: DomainEvent[] = [];
+    if (result.nextExpectedVersion < 0) return { ...result, events };
+    const first = result.nextExpectedVersion;
+    for await (const e of this.readStream(streamId, { partitionKey, fromVersion: Math.max(0, first), direction: 'backwards' })) {
+      if (!e.id.startsWith(`${command.id}/`)) break;
+      events.unshift({ type: e.type, data: e.data, ...(Object.keys(e.metadata).length > 0 ? { metadata: e.metadata } : {}) });
+    }
+    return { ...result, events };
+  }
+
+  /** The stream's state: its latest snapshot of the decider's snapshot version, then the events after it. */
+  async load<State, Event extends DomainEvent>(decider: Decider<State, unknown, Event>, streamId: string, options: LoadOptions = {}): Promise<LoadedState<State>> {
+    this.ensureOpen('load');
+    validateStreamId(streamId);
+    validateDecider(decider);
+    const { state, version, fromSnapshot } = await this.loadAggregate(decider, streamId, options);
+    return { state, version, ...(fromSnapshot === undefined ? {} : { fromSnapshot }) };
+  }
+
+  private async loadAggregate<State, Event extends DomainEvent>(decider: Decider<State, unknown, Event>, streamId: string, options: LoadOptions) {
+    if (options.partitionKey !== undefined) validateStreamId(options.partitionKey, 'partitionKey');
+    await this.catchUp(partitionForKey(options.partitionKey ?? streamId, this.layout.partitions));
+    return loadAggregate(this.index, decider, streamId);
+  }
+
+  /**
+   * Client-side command handling: load, decide, append with the loaded version as the
+   * expected version; on a conflict, load again and decide again (bounded, with jittered
+   * backoff). The decider's errors reach the caller unchanged and append nothing.
+   */
+  async handle<State, Command, Event extends DomainEvent>(
+    decider: Decider<State, Command, Event>,
+    streamId: string,
+    command: Command,
+    options: HandleOptions = {},
+  ): Promise<HandleResult<State, Event>> {
+    this.ensureOpen('handle');
+    validateStreamId(streamId);
+    validateDecider(decider);
+    const maxRetries = options.maxRetries ?? defaults.maxRetries;
+    if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new InvalidArgumentError('maxRetries', `${JSON.stringify(maxRetries)} must be an integer >= 0`);
+    const initialMs = options.backoff?.initialMs ?? defaults.backoff.initialMs;
+    const maxMs = options.backoff?.maxMs ?? defaults.backoff.maxMs;
+    const partitionKey = options.partitionKey ?? streamId;
+    for (let retries = 0; ; retries++) {
+      const loaded = await this.loadAggregate(decider, streamId, options);
+      const events = decider.decide(command, loaded.state);
+      if (!Array.isArray(events)) throw new TypeError('decide must return an array of events');
+      if (events.length === 0) return { state: loaded.state, nextExpectedVersion: loaded.version, events, retries };
+      const { snapshot, state } = snapshotIfDue(decider as Decider<State, unknown, DomainEvent>, evolveWith(decider, loaded, events));
+      const expectedVersion = loaded.version < 0 ? 'no_stream' : loaded.version;
+      try {
+        const result = await this.appendEncoded(streamId, partitionKey, encodeEvents(events, this.settings.maxEventBytes), expectedVersion, snapshot);
+        return { state: state.state, nextExpectedVersion: result.nextExpectedVersion, events, retries };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError) || retries >= maxRetries) throw error;
+        const ceiling = Math.min(maxMs, initialMs * 2 ** retries);
+        await new Promise((r) => setTimeout(r, Math.random() * ceiling));
       }
     }
   }

@@ -3,20 +3,20 @@
 // this process waits for it. A reply that does not come in time is an unknown outcome.
 import { randomUUID } from 'node:crypto';
 import { KafkaConsumer, KafkaProducer, type KafkaAdmin, type KafkaConnection } from '../kafka/index.js';
-import { decodeReply, encodeRequest, type AppendReply } from '../records/append-request.js';
-import type { EncodedEvent } from '../records/event-record.js';
+import { decodeReply, encodeRequest, type AppendReply, type AppendRequest } from '../records/append-request.js';
 import { partitionForKey } from '../partitioning/murmur2.js';
 import type { ScribeError } from '../errors.js';
 import type { AppendResult } from '../streams/event.js';
 import {
   AppendAbortedError,
   AppendOutcomeUnknownError,
+  CommandRejectedError,
+  DeciderNotRegisteredError,
   EventIdConflictError,
   InvalidEventError,
   OwnershipChangedError,
   WrongExpectedVersionError,
 } from '../streams/errors.js';
-import type { ExpectedVersion } from '../streams/expected-version.js';
 
 interface Waiting {
   resolve(reply: AppendReply): void;
@@ -53,7 +53,7 @@ export class RemoteAppends {
   }
 
   async append(
-    request: { streamId: string; partitionKey: string; partition: number; expectedVersion: ExpectedVersion; events: readonly EncodedEvent[] },
+    request: Omit<AppendRequest, 'requester' | 'requestId' | 'deadline'> & { readonly partition: number },
     timeoutMs: number,
   ): Promise<AppendResult> {
     const requestId = randomUUID();
@@ -114,6 +114,10 @@ function resultOf(streamId: string, partition: number, reply: AppendReply): Appe
         return new AppendAbortedError(streamId, reply.message);
       case 'OWNERSHIP_CHANGED':
         return new OwnershipChangedError(partition, reply.message);
+      case 'COMMAND_REJECTED':
+        return new CommandRejectedError(streamId, reply.errorName ?? 'Error', reply.errorCode, reply.message);
+      case 'DECIDER_NOT_REGISTERED':
+        return new DeciderNotRegisteredError(reply.decider ?? '');
       default:
         return new AppendOutcomeUnknownError(streamId, reply.message);
     }

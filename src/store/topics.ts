@@ -7,6 +7,7 @@ export interface StoreTopics {
   readonly events: string;
   readonly appends: string;
   readonly replies: string;
+  readonly snapshots: string;
 }
 
 export interface StoreLayout {
@@ -18,7 +19,7 @@ export interface StoreLayout {
 }
 
 export function topicNames(store: string): StoreTopics {
-  return { events: `${store}.events`, appends: `${store}.appends`, replies: `${store}.replies` };
+  return { events: `${store}.events`, appends: `${store}.appends`, replies: `${store}.replies`, snapshots: `${store}.snapshots` };
 }
 
 const day = String(24 * 60 * 60 * 1000);
@@ -39,10 +40,14 @@ export async function ensureTopics(admin: KafkaAdmin, store: string, partitions:
   const replyPartitions = Math.min(actual, 8);
   await admin.createTopic({ name: topics.appends, partitions: actual, replicationFactor, config: { 'retention.ms': day, 'min.insync.replicas': minInsync } });
   await admin.createTopic({ name: topics.replies, partitions: replyPartitions, replicationFactor, config: { 'retention.ms': day, 'min.insync.replicas': minInsync } });
-  const appends = await admin.describeTopic(topics.appends);
+  // A stream's snapshots share its events' partition: the owner writes both in one transaction.
+  await admin.createTopic({ name: topics.snapshots, partitions: actual, replicationFactor, config: { 'cleanup.policy': 'compact', 'min.insync.replicas': minInsync } });
   const replies = await admin.describeTopic(topics.replies);
-  if (appends.partitions !== actual) {
-    throw new InvalidArgumentError('store', `${topics.appends} has ${appends.partitions} partitions but ${topics.events} has ${actual}: they must be co-partitioned`);
+  for (const name of [topics.appends, topics.snapshots]) {
+    const topic = await admin.describeTopic(name);
+    if (topic.partitions !== actual) {
+      throw new InvalidArgumentError('store', `${name} has ${topic.partitions} partitions but ${topics.events} has ${actual}: they must be co-partitioned`);
+    }
   }
   return { topics, partitions: actual, replyPartitions: replies.partitions, eventsTopicId: events.topicId };
 }

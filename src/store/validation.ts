@@ -77,3 +77,30 @@ export function validatePositiveInteger(value: unknown, argument: string, max = 
     throw new InvalidArgumentError(argument, `${JSON.stringify(value)} must be an integer from 1 to ${max}`);
   }
 }
+
+/** A decider must at least have its three functions; its snapshot policy must make sense. */
+export function validateDecider(decider: unknown): void {
+  if (typeof decider !== 'object' || decider === null) throw new InvalidArgumentError('decider', 'must be an object { initialState, evolve, decide }');
+  const { initialState, evolve, decide, snapshotVersion, snapshot } = decider as Record<string, unknown>;
+  for (const [name, fn] of Object.entries({ initialState, evolve, decide })) {
+    if (typeof fn !== 'function') throw new InvalidArgumentError(`decider.${name}`, 'must be a function');
+  }
+  if (snapshotVersion !== undefined) validatePositiveInteger(snapshotVersion, 'decider.snapshotVersion');
+  if (snapshot === undefined) return;
+  const policy = snapshot as Record<string, unknown>;
+  if ('every' in policy) validatePositiveInteger(policy.every, 'decider.snapshot.every');
+  else if ('intervalMs' in policy) validatePositiveInteger(policy.intervalMs, 'decider.snapshot.intervalMs');
+  else if (typeof policy.when !== 'function') throw new InvalidArgumentError('decider.snapshot', 'must be { every: n }, { intervalMs: ms } or { when: (context) => boolean }');
+}
+
+/** A command travels to the owner as JSON: it must survive the trip. Returns its encoding. */
+export function validateCommand(command: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(command);
+  } catch (error) {
+    throw new InvalidArgumentError('command', `is not JSON-serialisable: ${(error as Error).message}`);
+  }
+  if (json === undefined) throw new InvalidArgumentError('command', 'is not JSON-serialisable');
+  return json;
+}

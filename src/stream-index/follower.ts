@@ -1,8 +1,10 @@
 // Keeps the index up to date with partitions this process does not write: a read_committed
-// consumer that applies every committed event to the index and moves its checkpoint, so that
-// a read can wait until the index holds everything committed before it started.
+// consumer that applies every committed event (and snapshot) to the index and moves its
+// checkpoints, so that a read can wait until the index holds everything committed before it
+// started.
 import { KafkaConsumer, type KafkaConnection } from '../kafka/index.js';
 import { storedEventFrom, type StoredEvent } from '../records/event-record.js';
+import { storedSnapshotFrom, type StoredSnapshot } from '../records/snapshot-record.js';
 import type { StreamIndex } from './stream-index.js';
 
 interface Waiter {
@@ -21,13 +23,13 @@ export class IndexFollower {
 
   private constructor(
     private readonly consumer: KafkaConsumer,
-    private readonly topic: string,
+    private readonly topics: { readonly events: string; readonly snapshots: string },
     private readonly index: StreamIndex,
   ) {}
 
-  static async start(connection: KafkaConnection, topic: string, index: StreamIndex): Promise<IndexFollower> {
+  static async start(connection: KafkaConnection, topics: { events: string; snapshots: string }, index: StreamIndex): Promise<IndexFollower> {
     const consumer = await KafkaConsumer.connect({ ...connection, isolation: 'read_committed', overrides: { 'fetch.wait.max.ms': 20 } });
-    const follower = new IndexFollower(consumer, topic, index);
+    const follower = new IndexFollower(consumer, topics, index);
     follower.loop = follower.run();
     return follower;
   }
@@ -37,13 +39,19 @@ export class IndexFollower {
     if (this.followed.has(partition)) return;
     this.followed.add(partition);
     // Positions come from the index, never from the consumer's memory: what is applied is what counts.
-    this.consumer.addPartitions([{ topic: this.topic, partition, offset: this.index.checkpoint(partition) }]);
+    this.consumer.addPartitions([
+      { topic: this.topics.events, partition, offset: this.index.checkpoint(partition) },
+      { topic: this.topics.snapshots, partition, offset: this.index.snapshotCheckpoint(partition) },
+    ]);
   }
 
   /** Stops applying the partition (its owner now writes the index itself). */
   unfollow(partition: number): void {
     if (!this.followed.delete(partition)) return;
-    this.consumer.removePartitions([{ topic: this.topic, partition }]);
+    this.consumer.removePartitions([
+      { topic: this.topics.events, partition },
+      { topic: this.topics.snapshots, partition },
+    ]);
   }
 
   /** Resolves once the index holds the partition up to `offset` (exclusive). */
@@ -69,8 +77,17 @@ export class IndexFollower {
         const messages = await this.consumer.consume(2000, 50);
         const byPartition = new Map<number, StoredEvent[]>();
         const lastOffsets = new Map<number, number>();
+        const snapshots = new Map<number, { found: StoredSnapshot[]; next: number }>();
         for (const message of messages) {
           if (!this.followed.has(message.partition)) continue;
+          if (message.topic === this.topics.snapshots) {
+            const read = snapshots.get(message.partition) ?? { found: [], next: 0 };
+            const snapshot = storedSnapshotFrom(message);
+            if (snapshot) read.found.push(snapshot);
+            read.next = message.offset + 1;
+            snapshots.set(message.partition, read);
+            continue;
+          }
           const event = storedEventFrom(message);
           if (event) {
             const list = byPartition.get(message.partition) ?? [];
@@ -80,7 +97,7 @@ export class IndexFollower {
           lastOffsets.set(message.partition, message.offset + 1);
         }
         // Positions also move past transaction markers and aborted records, which are never delivered.
-        const positions = this.consumer.client.position([...this.followed].map((partition) => ({ topic: this.topic, partition })));
+        const positions = this.consumer.client.position([...this.followed].map((partition) => ({ topic: this.topics.events, partition })));
         for (const position of positions) {
           if (position.offset >= 0 && this.followed.has(position.partition)) {
             lastOffsets.set(position.partition, Math.max(position.offset, lastOffsets.get(position.partition) ?? 0));
@@ -89,6 +106,8 @@ export class IndexFollower {
         for (const [partition, next] of lastOffsets) {
           await this.index.apply(partition, byPartition.get(partition) ?? [], next);
         }
+        // Snapshots only shorten loads, nobody waits for them: no marker bookkeeping needed.
+        for (const [partition, read] of snapshots) await this.index.applySnapshots(partition, read.found, read.next);
         this.wake();
       } catch (error) {
         // Nobody may go on as if the index were complete: a writer would check versions

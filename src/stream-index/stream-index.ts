@@ -7,9 +7,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import type { StoredEvent } from '../records/event-record.js';
+import type { StoredSnapshot } from '../records/snapshot-record.js';
 
 /** Bumped whenever the layout below changes: an index of another format is rebuilt. */
-const formatVersion = 3;
+const formatVersion = 4;
 
 /**
  * LevelDB rather than a memory-mapped store: an index of a million streams must not become
@@ -40,6 +41,7 @@ export class StreamIndex {
   private constructor(
     private readonly db: Db,
     private readonly checkpoints: Map<number, number>,
+    private readonly snapshotCheckpoints: Map<number, number>,
     readonly rebuilt: boolean,
   ) {}
 
@@ -66,12 +68,10 @@ export class StreamIndex {
     const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'level'), levelOptions);
     try {
       await db.open();
-      const checkpoints = new Map<number, number>();
-      for await (const [key, value] of db.iterator({ gte: prefix.checkpoint, lt: after(prefix.checkpoint) })) {
-        checkpoints.set(Buffer.from(key).readUInt32BE(1), readVersion(value));
-      }
+      const checkpoints = await readCheckpoints(db, prefix.checkpoint);
+      const snapshotCheckpoints = await readCheckpoints(db, prefix.snapshotCheckpoint);
       writeFileSync(identityFile, JSON.stringify(identity));
-      return new StreamIndex(db, checkpoints, rebuilt);
+      return new StreamIndex(db, checkpoints, snapshotCheckpoints, rebuilt);
     } catch (error) {
       await db.close().catch(() => undefined);
       throw error;
@@ -83,6 +83,17 @@ export class StreamIndex {
     return this.checkpoints.get(partition) ?? 0;
   }
 
+  /** The first offset of the partition's snapshots that the index does not hold yet. */
+  snapshotCheckpoint(partition: number): number {
+    return this.snapshotCheckpoints.get(partition) ?? 0;
+  }
+
+  /** The stream's latest snapshot known here, if any. */
+  snapshot(streamId: string): StoredSnapshot | undefined {
+    const value = this.db.getSync(snapshotKey(streamId));
+    return value === undefined ? undefined : decodeWithDescription<StoredSnapshot>(value, 'state');
+  }
+
   /** The version of the stream's last indexed event, or -1. */
   head(streamId: string): number {
     const value = this.db.getSync(headKey(streamId));
@@ -92,6 +103,14 @@ export class StreamIndex {
   locate(eventId: string): EventLocation | undefined {
     const value = this.db.getSync(idKey(eventId));
     return value === undefined ? undefined : (JSON.parse(Buffer.from(value).toString('utf8')) as EventLocation);
+  }
+
+  /** One event of a stream, read synchronously (for deciders catching up inside a batch). */
+  event(streamId: string, version: number): StoredEvent | undefined {
+    const pointer = this.db.getSync(streamKey(streamId, version));
+    if (pointer === undefined) return undefined;
+    const value = this.db.getSync(concat(prefix.event, pointer));
+    return value === undefined ? undefined : decodeEvent(value);
   }
 
   /** Up to `maxCount` events of a stream in version order; cost is O(events returned). */
@@ -110,17 +129,47 @@ export class StreamIndex {
   }
 
   /**
-   * Adds the events (all from `partition`, in offset order) and moves the checkpoint to
+   * Adds the events (all from `partition`, in offset order) and the snapshots written with
+   * them, and moves the checkpoint to
    * `nextOffset`, atomically. Applying what is already there changes nothing, so the owner
    * and the follower may both apply the same range.
    */
-  apply(partition: number, events: readonly StoredEvent[], nextOffset: number): Promise<void> {
-    const run = this.applying.then(() => this.write(partition, events, nextOffset));
+  apply(partition: number, events: readonly StoredEvent[], nextOffset: number, snapshots: readonly StoredSnapshot[] = []): Promise<void> {
+    return this.serialised(() => this.write(partition, events, nextOffset, snapshots));
+  }
+
+  /** Adds snapshots read from the snapshots topic and moves that topic's checkpoint. */
+  applySnapshots(partition: number, snapshots: readonly StoredSnapshot[], nextOffset: number): Promise<void> {
+    return this.serialised(async () => {
+      const batch = this.db.batch();
+      this.putSnapshots(batch, snapshots);
+      const checkpoint = Math.max(nextOffset, this.snapshotCheckpoint(partition));
+      batch.put(partitionKey(prefix.snapshotCheckpoint, partition), versionBytes(checkpoint));
+      await batch.write();
+      this.snapshotCheckpoints.set(partition, checkpoint);
+    });
+  }
+
+  private serialised(write: () => Promise<void>): Promise<void> {
+    const run = this.applying.then(write);
     this.applying = run.catch(() => undefined);
     return run;
   }
 
-  private async write(partition: number, events: readonly StoredEvent[], nextOffset: number): Promise<void> {
+  private putSnapshots(batch: ReturnType<Db['batch']>, snapshots: readonly StoredSnapshot[]): void {
+    const latest = new Map<string, StoredSnapshot>();
+    for (const snapshot of snapshots) {
+      const known = latest.get(snapshot.streamId) ?? this.snapshot(snapshot.streamId);
+      // Only ever forwards: an older snapshot read again later must not replace a newer one.
+      if (!known || snapshot.version >= known.version) latest.set(snapshot.streamId, snapshot);
+    }
+    for (const snapshot of latest.values()) {
+      const { state, ...description } = snapshot;
+      batch.put(snapshotKey(snapshot.streamId), encodeWithDescription(description, state));
+    }
+  }
+
+  private async write(partition: number, events: readonly StoredEvent[], nextOffset: number, snapshots: readonly StoredSnapshot[]): Promise<void> {
     const batch = this.db.batch();
     const heads = new Map<string, number>();
     for (const event of events) {
@@ -132,8 +181,9 @@ export class StreamIndex {
     }
     // A head never moves back, also when an older range is applied again.
     for (const [streamId, version] of heads) if (version > this.head(streamId)) batch.put(headKey(streamId), versionBytes(version));
+    this.putSnapshots(batch, snapshots);
     const checkpoint = Math.max(nextOffset, this.checkpoint(partition));
-    batch.put(checkpointKey(partition), versionBytes(checkpoint));
+    batch.put(partitionKey(prefix.checkpoint, partition), versionBytes(checkpoint));
     await batch.write();
     this.checkpoints.set(partition, checkpoint);
   }
@@ -151,7 +201,17 @@ const prefix = {
   head: Buffer.from('h'),
   id: Buffer.from('i'),
   checkpoint: Buffer.from('c'),
+  snapshot: Buffer.from('n'),
+  snapshotCheckpoint: Buffer.from('k'),
 };
+
+async function readCheckpoints(db: Db, table: Buffer): Promise<Map<number, number>> {
+  const checkpoints = new Map<number, number>();
+  for await (const [key, value] of db.iterator({ gte: table, lt: after(table) })) {
+    checkpoints.set(Buffer.from(key).readUInt32BE(1), readVersion(value));
+  }
+  return checkpoints;
+}
 
 function concat(...parts: Uint8Array[]): Buffer {
   return Buffer.concat(parts);
@@ -194,27 +254,39 @@ function idKey(eventId: string): Buffer {
   return concat(prefix.id, Buffer.from(eventId, 'utf8'));
 }
 
-function checkpointKey(partition: number): Buffer {
+function snapshotKey(streamId: string): Buffer {
+  return concat(prefix.snapshot, Buffer.from(streamId, 'utf8'));
+}
+
+function partitionKey(table: Buffer, partition: number): Buffer {
   const bytes = Buffer.alloc(5);
-  prefix.checkpoint.copy(bytes);
+  table.copy(bytes);
   bytes.writeUInt32BE(partition, 1);
   return bytes;
 }
 
-/** An event as one value: the length of its JSON description, the description, then the data bytes. */
-function encodeEvent(event: StoredEvent): Buffer {
-  const { data, ...description } = event;
+/** An event or snapshot as one value: the length of its JSON description, the description, then its bytes. */
+function encodeWithDescription(description: object, payload: Buffer): Buffer {
   const json = Buffer.from(JSON.stringify(description));
   const length = Buffer.alloc(4);
   length.writeUInt32BE(json.length);
-  return concat(length, json, data);
+  return concat(length, json, payload);
+}
+
+function decodeWithDescription<T>(value: Uint8Array, payloadField: string): T {
+  const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  const length = bytes.readUInt32BE(0);
+  const description = JSON.parse(bytes.subarray(4, 4 + length).toString('utf8')) as object;
+  return { ...description, [payloadField]: Buffer.from(bytes.subarray(4 + length)) } as T;
+}
+
+function encodeEvent(event: StoredEvent): Buffer {
+  const { data, ...description } = event;
+  return encodeWithDescription(description, data);
 }
 
 function decodeEvent(value: Uint8Array): StoredEvent {
-  const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  const length = bytes.readUInt32BE(0);
-  const description = JSON.parse(bytes.subarray(4, 4 + length).toString('utf8')) as Omit<StoredEvent, 'data'>;
-  return { ...description, data: Buffer.from(bytes.subarray(4 + length)) };
+  return decodeWithDescription<StoredEvent>(value, 'data');
 }
 
 function sameIdentity(file: string, expected: IndexIdentity): boolean {

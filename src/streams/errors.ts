@@ -92,3 +92,29 @@ export class StoreClosedError extends ScribeError {
     super(`${operation}: the store is closed`);
   }
 }
+
+/**
+ * A command run at the stream's owner (`execute`) was refused by its decider. The decider's
+ * error does not cross processes as an object: its name, message and code come across.
+ */
+export class CommandRejectedError extends ScribeError {
+  readonly code = 'COMMAND_REJECTED';
+  constructor(
+    readonly streamId: string,
+    /** The `name` of the error the decider threw. */
+    readonly errorName: string,
+    /** Its `code` property, when it had one. */
+    readonly errorCode: string | undefined,
+    message: string,
+  ) {
+    super(`command on "${streamId}" refused: ${errorName}: ${message}`);
+  }
+}
+
+/** `execute` named a decider that the stream's owner has not registered. */
+export class DeciderNotRegisteredError extends ScribeError {
+  readonly code = 'DECIDER_NOT_REGISTERED';
+  constructor(readonly decider: string) {
+    super(`no decider "${decider}" is registered at the stream's owner; call store.register("${decider}", decider) on every writer process`);
+  }
+}

@@ -9,6 +9,7 @@ import { ScribeError } from '../errors.js';
 import { KafkaOperationError, KafkaProducer, kafkaError, type KafkaConnection } from '../kafka/index.js';
 import { encodeReply, type AppendReply } from '../records/append-request.js';
 import { eventHeaders, type EncodedEvent, type StoredEvent } from '../records/event-record.js';
+import { snapshotRecordHeaders, type StoredSnapshot } from '../records/snapshot-record.js';
 import { partitionForKey } from '../partitioning/murmur2.js';
 import type { IndexFollower } from '../stream-index/follower.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
@@ -16,6 +17,7 @@ import type { AppendResult } from '../streams/event.js';
 import {
   AppendAbortedError,
   AppendOutcomeUnknownError,
+  DeciderNotRegisteredError,
   EventIdConflictError,
   InvalidEventError,
   OwnershipChangedError,
@@ -33,21 +35,52 @@ export interface RemoteOrigin {
   readonly deadline: number;
 }
 
+/** A stream's state to store with the append, in the same transaction, as of its last event. */
+export interface PendingSnapshot {
+  readonly snapshotVersion: number;
+  readonly state: Buffer;
+}
+
+/**
+ * A command run at the owner: its events are decided inside the batch, against the stream
+ * as the batch leaves it, so commands on one stream follow each other without conflicts.
+ */
+export interface CommandDecision {
+  readonly commandId: string;
+  /**
+   * Decides against the stream at version `current`. `batch` is scratch space shared by the
+   * batch's commands (state decided earlier in the same batch). A throw is the command's
+   * refusal: it reaches the caller and nothing is written.
+   */
+  decide(current: number, batch: Map<string, unknown>): { readonly events: readonly EncodedEvent[]; readonly snapshot?: PendingSnapshot };
+}
+
 export interface PendingAppend {
   readonly streamId: string;
   readonly partitionKey: string;
+  /** Ignored for commands: they are decided against the version they meet. */
   readonly expectedVersion: ExpectedVersion;
-  readonly events: readonly EncodedEvent[];
+  readonly events: readonly EncodedEvent[] | CommandDecision;
+  readonly snapshot?: PendingSnapshot;
   readonly remote?: RemoteOrigin;
   resolve(result: AppendResult): void;
-  reject(error: ScribeError): void;
+  /** A ScribeError, or a command's own refusal as `decide` threw it. */
+  reject(error: unknown): void;
 }
+
+/** The id of a command's i-th event: a retried command finds its first application by it. */
+export function commandEventId(commandId: string, i: number): string {
+  return `${commandId}/${i}`;
+}
+
+/** Snapshots larger than this are skipped (a compacted topic refuses records over 1 MB by default). */
+const maxSnapshotBytes = 900_000;
 
 export interface PartitionWriterOptions {
   readonly connection: KafkaConnection;
   readonly store: string;
   readonly partition: number;
-  readonly topics: { readonly events: string; readonly appends: string; readonly replies: string };
+  readonly topics: { readonly events: string; readonly appends: string; readonly replies: string; readonly snapshots: string };
   readonly replyPartitions: number;
   readonly index: StreamIndex;
   readonly follower: IndexFollower;
@@ -84,7 +117,7 @@ interface Attempt {
 /** What became of an append within a transaction; `isolate`: try it again alone. */
 interface Outcome {
   readonly result?: AppendResult;
-  readonly error?: ScribeError;
+  readonly error?: unknown;
   readonly isolate?: boolean;
 }
 
@@ -232,9 +265,11 @@ export class PartitionWriter {
 
     const versions = new Map<string, number>();
     const batchIds = new Map<string, { streamId: string; version: number; append: Attempt }>();
-    const writes: { attempt: Attempt; events: StoredEvent[]; deliveries: Promise<{ offset: number }>[] }[] = [];
+    const writes: { attempt: Attempt; events: StoredEvent[]; deliveries: Promise<{ offset: number }>[]; snapshot?: PendingSnapshot }[] = [];
     const settled = new Map<Attempt, Outcome>();
     const followers = new Map<Attempt, Attempt>();
+    const decisions = new Map<string, unknown>();
+    const snapshots: StoredSnapshot[] = [];
     const now = Date.now();
     // Until commitTransaction is called, any failure is definite: the transaction is aborted.
     let committing = false;
@@ -247,7 +282,8 @@ export class PartitionWriter {
           settled.set(attempt, { error: new AppendOutcomeUnknownError(append.streamId, 'the request reached the owner after its deadline; it was not applied') });
           continue;
         }
-        const duplicate = this.findDuplicate(append, batchIds);
+        const command = isCommand(append.events) ? append.events : undefined;
+        const duplicate = command ? this.findAppliedCommand(command.commandId, batchIds) : this.findDuplicate(append.events as readonly EncodedEvent[], append.streamId, batchIds);
         if (duplicate?.follows) {
           followers.set(attempt, duplicate.follows);
           continue;
@@ -257,13 +293,26 @@ export class PartitionWriter {
           continue;
         }
         const current = versions.get(append.streamId) ?? index.head(append.streamId);
-        if (!matchesExpectedVersion(current, append.expectedVersion)) {
+        let events = append.events as readonly EncodedEvent[];
+        let snapshot = append.snapshot;
+        if (command) {
+          try {
+            ({ events, snapshot } = command.decide(current, decisions));
+          } catch (refusal) {
+            settled.set(attempt, { error: refusal });
+            continue;
+          }
+          if (events.length === 0) {
+            settled.set(attempt, { result: { nextExpectedVersion: current, position: this.positionOf(append.streamId, current) } });
+            continue;
+          }
+        } else if (!matchesExpectedVersion(current, append.expectedVersion)) {
           settled.set(attempt, { error: new WrongExpectedVersionError(append.streamId, append.expectedVersion, current) });
           continue;
         }
         const stored: StoredEvent[] = [];
         const deliveries: Promise<{ offset: number }>[] = [];
-        append.events.forEach((event, i) => {
+        events.forEach((event, i) => {
           const version = current + 1 + i;
           const timestamp = Date.now();
           deliveries.push(
@@ -272,8 +321,8 @@ export class PartitionWriter {
           stored.push({ ...event, streamId: append.streamId, version, partition, offset: -1, timestamp });
           batchIds.set(event.id, { streamId: append.streamId, version, append: attempt });
         });
-        versions.set(append.streamId, current + append.events.length);
-        writes.push({ attempt, events: stored, deliveries });
+        versions.set(append.streamId, current + events.length);
+        writes.push({ attempt, events: stored, deliveries, ...(snapshot && snapshot.state.length <= maxSnapshotBytes ? { snapshot } : {}) });
       }
 
       // Offsets are known only once the broker has the records; replies carry them.
@@ -297,6 +346,17 @@ export class PartitionWriter {
       });
       for (const [follower, original] of followers) settled.set(follower, settled.get(original)!);
 
+      // In the events' transaction: a snapshot is never visible before the events it folds in.
+      for (const w of writes) {
+        if (!w.snapshot) continue;
+        const last = w.events[w.events.length - 1]!;
+        const stored: StoredSnapshot = { streamId: last.streamId, version: last.version, snapshotVersion: w.snapshot.snapshotVersion, state: w.snapshot.state, partition, offset: last.offset, timestamp: Date.now() };
+        snapshots.push(stored);
+        void producer
+          .send({ topic: topics.snapshots, partition, key: last.streamId, value: stored.state, headers: snapshotRecordHeaders(stored) })
+          .catch(() => undefined); // a failed snapshot fails the commit below
+      }
+
       const remote = batch.filter((a) => a.append.remote);
       for (const attempt of remote) {
         const outcome = settled.get(attempt)!;
@@ -319,7 +379,7 @@ export class PartitionWriter {
     // Committed: the index must reflect it before the next batch reads versions from it.
     const committed = writes.flatMap((w) => w.events);
     const lastOffset = committed.length > 0 ? committed[committed.length - 1]!.offset : -1;
-    await index.apply(partition, committed, lastOffset + 1);
+    await index.apply(partition, committed, lastOffset + 1, snapshots);
     this.state.advance('ready');
     for (const attempt of batch) {
       const outcome = settled.get(attempt)!;
@@ -373,7 +433,8 @@ export class PartitionWriter {
     const retry: Attempt[] = [];
     for (const attempt of batch) {
       const outcome = settled.get(attempt);
-      if (outcome?.error instanceof InvalidEventError) attempt.append.reject(outcome.error);
+      if (outcome?.error !== undefined && !(outcome.error instanceof ScribeError)) attempt.append.reject(outcome.error); // a command's refusal stands
+      else if (outcome?.error instanceof InvalidEventError) attempt.append.reject(outcome.error);
       else if (!stillOwner) attempt.append.reject(new OwnershipChangedError(this.options.partition, 'ownership moved while the transaction was aborted'));
       else if (outcome?.isolate) retry.push({ append: attempt.append, attempts: attempt.attempts, alone: true });
       else if (attempt.attempts + 1 < maxAttempts) retry.push({ append: attempt.append, attempts: attempt.attempts + 1, alone: attempt.alone === true });
@@ -401,11 +462,12 @@ export class PartitionWriter {
    * in this very batch `follows` it and gets its outcome.
    */
   private findDuplicate(
-    append: PendingAppend,
+    events: readonly EncodedEvent[],
+    streamId: string,
     batchIds: Map<string, { streamId: string; version: number; append: Attempt }>,
   ): { result?: AppendResult; error?: ScribeError; follows?: Attempt } | undefined {
     const { index } = this.options;
-    const found = append.events.map((event) => {
+    const found = events.map((event) => {
       const inBatch = batchIds.get(event.id);
       if (inBatch) return { streamId: inBatch.streamId, version: inBatch.version, offset: undefined };
       const located = index.locate(event.id);
@@ -413,17 +475,37 @@ export class PartitionWriter {
     });
     const present = found.filter((f) => f !== undefined);
     if (present.length === 0) return undefined;
-    const firstId = append.events[found.findIndex((f) => f !== undefined)]!.id;
+    const firstId = events[found.findIndex((f) => f !== undefined)]!.id;
     if (present.length !== found.length) {
-      return { error: new EventIdConflictError(append.streamId, firstId, 'some of the append\'s events were stored before, others not') };
+      return { error: new EventIdConflictError(streamId, firstId, 'some of the append\'s events were stored before, others not') };
     }
-    if (present.some((f) => f.streamId !== append.streamId)) {
-      return { error: new EventIdConflictError(append.streamId, firstId, 'it was stored in another stream') };
+    if (present.some((f) => f.streamId !== streamId)) {
+      return { error: new EventIdConflictError(streamId, firstId, 'it was stored in another stream') };
     }
     const last = present[present.length - 1]!;
-    if (last.offset === undefined) return { follows: batchIds.get(append.events[0]!.id)!.append };
+    if (last.offset === undefined) return { follows: batchIds.get(events[0]!.id)!.append };
     // A retry of an append that was stored: answer as the first time.
     return { result: { nextExpectedVersion: last.version, position: { partition: this.options.partition, offset: String(last.offset) } } };
+  }
+
+  /** A command applied before (its first event is stored) answers with its first result. */
+  private findAppliedCommand(commandId: string, batchIds: Map<string, { append: Attempt }>): { result?: AppendResult; follows?: Attempt } | undefined {
+    const first = commandEventId(commandId, 0);
+    const inBatch = batchIds.get(first);
+    if (inBatch) return { follows: inBatch.append };
+    let last = this.options.index.locate(first);
+    if (!last) return undefined;
+    for (let i = 1; ; i++) {
+      const next = this.options.index.locate(commandEventId(commandId, i));
+      if (!next) break;
+      last = next;
+    }
+    return { result: { nextExpectedVersion: last.version, position: { partition: last.partition, offset: String(last.offset) } } };
+  }
+
+  private positionOf(streamId: string, version: number): AppendResult['position'] {
+    const event = version < 0 ? undefined : this.options.index.event(streamId, version);
+    return { partition: this.options.partition, offset: String(event?.offset ?? -1) };
   }
 
   private failQueued(error: () => ScribeError): void {
@@ -434,16 +516,26 @@ export class PartitionWriter {
   }
 }
 
-function toReply(outcome: { result?: AppendResult; error?: ScribeError }): AppendReply {
+function isCommand(events: PendingAppend['events']): events is CommandDecision {
+  return !Array.isArray(events);
+}
+
+function toReply(outcome: { result?: AppendResult; error?: unknown }): AppendReply {
   if (outcome.result) {
     return { ok: true, nextExpectedVersion: outcome.result.nextExpectedVersion, partition: outcome.result.position.partition, offset: outcome.result.position.offset };
   }
-  const error = outcome.error!;
+  const error = outcome.error;
+  if (!(error instanceof ScribeError)) {
+    const refusal = error instanceof Error ? error : new Error(String(error));
+    const code = (refusal as { code?: unknown }).code;
+    return { ok: false, code: 'COMMAND_REJECTED', message: refusal.message, errorName: refusal.name, ...(typeof code === 'string' ? { errorCode: code } : {}) };
+  }
   return {
     ok: false,
     code: error.code,
     message: error.message,
     ...(error instanceof WrongExpectedVersionError ? { expected: error.expected, actual: error.actual } : {}),
     ...(error instanceof EventIdConflictError ? { eventId: error.eventId } : {}),
+    ...(error instanceof DeciderNotRegisteredError ? { decider: error.decider } : {}),
   };
 }

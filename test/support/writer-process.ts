@@ -1,6 +1,7 @@
 // A Scribe writer in its own OS process, driven by a test over IPC: connect, run racing
 // appenders, append on demand, report what was acknowledged. Tests kill, pause and resume it.
 import { randomUUID } from 'node:crypto';
+import { account } from '../../examples/bank-account.js';
 import { AppendOutcomeUnknownError, EventStore, WrongExpectedVersionError, type ConnectOptions } from '../../src/index.js';
 
 export type Command =
@@ -8,6 +9,7 @@ export type Command =
   | { cmd: 'race'; streams: string[]; appenders: number; appends: number; retry?: boolean }
   | { cmd: 'append'; ref: number; streamId: string; ids: string[]; expectedVersion: number | 'any' | 'no_stream' | 'stream_exists' }
   | { cmd: 'owned'; ref: number }
+  | { cmd: 'deposits'; streams: string[]; workers: number }
   | { cmd: 'close' };
 
 export type Report =
@@ -72,6 +74,24 @@ async function race(streams: string[], appenders: number, appends: number, retry
   send({ type: 'race-done', acked, conflicts, unknown });
 }
 
+/**
+ * Workers that open the streams and then deposit 1 into a random one, forever, through
+ * `execute` at this process (the owner), with a decider that snapshots after every command.
+ */
+async function deposits(streams: string[], workers: number): Promise<void> {
+  store!.register('account', { ...account, snapshot: { every: 1 } });
+  for (const streamId of streams) await store!.execute('account', streamId, { type: 'Open', owner: 'w' });
+  const worker = async () => {
+    for (;;) {
+      const streamId = streams[Math.floor(Math.random() * streams.length)]!;
+      const id = randomUUID();
+      const result = await store!.execute('account', streamId, { type: 'Deposit', amount: 1 }, { commandId: id });
+      send({ type: 'ack', id, streamId, version: result.nextExpectedVersion });
+    }
+  };
+  await Promise.all(Array.from({ length: workers }, worker));
+}
+
 // A test that ends or dies takes its writers with it.
 process.on('disconnect', () => process.exit(0));
 
@@ -97,6 +117,9 @@ process.on('message', (command: Command) => {
           } catch (error) {
             send({ type: 'appended', ref: command.ref, ok: false, code: (error as { code?: string }).code ?? 'UNKNOWN', message: String(error) });
           }
+          break;
+        case 'deposits':
+          await deposits(command.streams, command.workers);
           break;
         case 'owned':
           send({ type: 'owned', ref: command.ref, owned: store?.ownedPartitions ?? [] });

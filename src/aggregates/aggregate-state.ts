@@ -1,0 +1,91 @@
+// Folds a stream into a decider's state: from the latest usable snapshot and the events after
+// it, read from the local index (asynchronously on load, synchronously inside a batch).
+import { recordedEvent, type StoredEvent } from '../records/event-record.js';
+import type { StoredSnapshot } from '../records/snapshot-record.js';
+import type { StreamIndex } from '../stream-index/stream-index.js';
+import type { Decider, DomainEvent, LoadedState } from './decider.js';
+import { snapshotDue } from './snapshot-policy.js';
+import { jsonStateCodec, type StateCodec } from './state-codec.js';
+
+/** A loaded state and what the snapshot policy needs to know about it. */
+export interface AggregateState<State> extends LoadedState<State> {
+  readonly eventsSinceSnapshot: number;
+  readonly lastSnapshotAt: Date | undefined;
+}
+
+const readPage = 1_000;
+
+export function codecOf<State>(decider: Decider<State, unknown, DomainEvent>): StateCodec<State> {
+  return decider.codec ?? (jsonStateCodec as StateCodec<State>);
+}
+
+export function snapshotVersionOf(decider: Decider<unknown, unknown, DomainEvent>): number {
+  return decider.snapshotVersion ?? 1;
+}
+
+/** The state from the stream's snapshot, when there is one of the decider's snapshot version. */
+export function fromSnapshot<State>(decider: Decider<State, unknown, DomainEvent>, snapshot: StoredSnapshot | undefined): AggregateState<State> {
+  if (snapshot && snapshot.snapshotVersion === snapshotVersionOf(decider as Decider<unknown, unknown, DomainEvent>)) {
+    return { state: codecOf(decider).decode(snapshot.state), version: snapshot.version, fromSnapshot: snapshot.version, eventsSinceSnapshot: 0, lastSnapshotAt: new Date(snapshot.timestamp) };
+  }
+  // None, or of another shape of State: rebuild from the events (and snapshot again when due).
+  return { state: decider.initialState(), version: -1, eventsSinceSnapshot: 0, lastSnapshotAt: undefined };
+}
+
+export function evolveWith<State, Event extends DomainEvent>(
+  decider: Decider<State, unknown, Event>,
+  from: AggregateState<State>,
+  events: readonly Event[],
+): AggregateState<State> {
+  let state = from.state;
+  for (const event of events) state = decider.evolve(state, event);
+  return { ...from, state, version: from.version + events.length, eventsSinceSnapshot: from.eventsSinceSnapshot + events.length };
+}
+
+function asDomainEvent<Event extends DomainEvent>(stored: StoredEvent): Event {
+  return recordedEvent(stored) as unknown as Event;
+}
+
+/** Latest snapshot + the events after it, up to the index's head of the stream. */
+export async function loadAggregate<State, Event extends DomainEvent>(
+  index: StreamIndex,
+  decider: Decider<State, unknown, Event>,
+  streamId: string,
+): Promise<AggregateState<State>> {
+  let loaded = fromSnapshot(decider as Decider<State, unknown, DomainEvent>, index.snapshot(streamId));
+  for (;;) {
+    const page = await index.read(streamId, loaded.version + 1, 'forwards', readPage);
+    loaded = evolveWith(decider, loaded, page.map((e) => asDomainEvent<Event>(e)));
+    if (page.length < readPage) return loaded;
+  }
+}
+
+/** Brings a state forward to `version` from the index, synchronously. */
+export function catchUpSync<State, Event extends DomainEvent>(
+  index: StreamIndex,
+  decider: Decider<State, unknown, Event>,
+  streamId: string,
+  from: AggregateState<State>,
+  version: number,
+): AggregateState<State> {
+  let loaded = from.version > version ? fromSnapshot(decider as Decider<State, unknown, DomainEvent>, undefined) : from;
+  while (loaded.version < version) {
+    const stored = index.event(streamId, loaded.version + 1);
+    if (!stored) throw new Error(`index damaged: stream "${streamId}" has no event at version ${loaded.version + 1}`);
+    loaded = evolveWith(decider, loaded, [asDomainEvent<Event>(stored)]);
+  }
+  return loaded;
+}
+
+/** The snapshot to store with a state that just moved forward, when the decider's policy says so. */
+export function snapshotIfDue<State>(
+  decider: Decider<State, unknown, DomainEvent>,
+  after: AggregateState<State>,
+): { snapshot?: { snapshotVersion: number; state: Buffer }; state: AggregateState<State> } {
+  const due = snapshotDue(decider.snapshot, { state: after.state, version: after.version, eventsSinceSnapshot: after.eventsSinceSnapshot, lastSnapshotAt: after.lastSnapshotAt });
+  if (!due) return { state: after };
+  return {
+    snapshot: { snapshotVersion: snapshotVersionOf(decider as Decider<unknown, unknown, DomainEvent>), state: codecOf(decider).encode(after.state) },
+    state: { ...after, eventsSinceSnapshot: 0, lastSnapshotAt: new Date() },
+  };
+}

@@ -1,0 +1,137 @@
+// Commands at the owner: the deciders registered in this process, the states of recently
+// used streams (an LRU), and the step that turns a command into a decision taken inside the
+// partition writer's batch, so that commands on one stream follow each other without retries.
+import { LRUCache } from 'lru-cache';
+import type { EncodedEvent } from '../records/event-record.js';
+import { recordedEvent } from '../records/event-record.js';
+import type { StreamIndex } from '../stream-index/stream-index.js';
+import { DeciderNotRegisteredError } from '../streams/errors.js';
+import type { AppendResult } from '../streams/event.js';
+import { commandEventId, type PartitionWriter, type PendingAppend, type RemoteOrigin } from '../writer/partition-writer.js';
+import { catchUpSync, evolveWith, fromSnapshot, loadAggregate, snapshotIfDue, type AggregateState } from './aggregate-state.js';
+import type { Decider, DomainEvent } from './decider.js';
+
+export type AnyDecider = Decider<unknown, unknown, DomainEvent>;
+
+/** What `execute` answers: the stream's new version and the events the command appended. */
+export interface ExecuteResult<Event extends DomainEvent = DomainEvent> extends AppendResult {
+  readonly events: readonly Event[];
+}
+
+export interface CommandToRun {
+  readonly decider: string;
+  readonly commandId: string;
+  readonly streamId: string;
+  readonly partitionKey: string;
+  readonly command: unknown;
+  readonly remote?: RemoteOrigin;
+}
+
+export class CommandRunner {
+  private readonly deciders = new Map<string, AnyDecider>();
+  private readonly states: LRUCache<string, AggregateState<unknown>>;
+  /** Per stream, the command being prepared: commands are handed to the writer in arrival order. */
+  private readonly preparing = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly index: StreamIndex,
+    private readonly encode: (events: readonly DomainEvent[], ids: readonly string[]) => EncodedEvent[],
+    maxStates: number,
+  ) {
+    this.states = new LRUCache({ max: maxStates });
+  }
+
+  register(name: string, decider: AnyDecider): void {
+    this.deciders.set(name, decider);
+  }
+
+  /** Runs the command in `writer`'s next batch; settles with the result or the decider's refusal. */
+  run(command: CommandToRun, writer: PartitionWriter, answer: { resolve(result: ExecuteResult): void; reject(error: unknown): void }): void {
+    const decider = this.deciders.get(command.decider);
+    if (!decider) {
+      // A remote request still needs its reply, which only the writer's transaction gives.
+      if (command.remote) writer.enqueue(this.refusal(command, new DeciderNotRegisteredError(command.decider), answer));
+      else answer.reject(new DeciderNotRegisteredError(command.decider));
+      return;
+    }
+    const key = stateKey(command.decider, command.streamId);
+    const previous = this.preparing.get(key) ?? Promise.resolve();
+    const prepared = previous.then(async () => {
+      if (!this.states.has(key)) this.states.set(key, await loadAggregate(this.index, decider, command.streamId));
+      writer.enqueue(this.pending(command, decider, key, answer));
+    });
+    const settled = prepared.catch((error: unknown) => answer.reject(error));
+    this.preparing.set(key, settled);
+    void settled.finally(() => {
+      if (this.preparing.get(key) === settled) this.preparing.delete(key);
+    });
+  }
+
+  private pending(command: CommandToRun, decider: AnyDecider, key: string, answer: { resolve(result: ExecuteResult): void; reject(error: unknown): void }): PendingAppend {
+    let decided: { state: AggregateState<unknown>; events: readonly DomainEvent[] } | undefined;
+    return {
+      streamId: command.streamId,
+      partitionKey: command.partitionKey,
+      expectedVersion: 'any',
+      ...(command.remote ? { remote: command.remote } : {}),
+      events: {
+        commandId: command.commandId,
+        decide: (current, batch) => {
+          decided = undefined;
+          // The state this batch left the stream in, else the committed one, brought to `current`.
+          const known = (batch.get(key) as AggregateState<unknown> | undefined) ?? this.states.get(key) ?? fromSnapshot(decider, undefined);
+          const base = known.version === current ? known : catchUpSync(this.index, decider, command.streamId, known, current);
+          const events = decider.decide(command.command, base.state);
+          if (!Array.isArray(events)) throw new TypeError('decide must return an array of events');
+          const { snapshot, state } = snapshotIfDue(decider, evolveWith(decider, base, events));
+          batch.set(key, state);
+          decided = { state, events };
+          const ids = events.map((_, i) => commandEventId(command.commandId, i));
+          return { events: this.encode(events, ids), ...(snapshot ? { snapshot } : {}) };
+        },
+      },
+      resolve: (result) => {
+        if (decided && decided.state.version === result.nextExpectedVersion) {
+          this.states.set(key, decided.state);
+          answer.resolve({ ...result, events: decided.events });
+        } else {
+          // A retried command answered with its first result: its events are in the index.
+          answer.resolve({ ...result, events: this.appliedEvents(command.commandId) });
+        }
+      },
+      reject: (error) => answer.reject(error),
+    };
+  }
+
+  private appliedEvents(commandId: string): DomainEvent[] {
+    const events: DomainEvent[] = [];
+    for (let i = 0; ; i++) {
+      const location = this.index.locate(commandEventId(commandId, i));
+      const stored = location && this.index.event(location.streamId, location.version);
+      if (!stored) return events;
+      const { type, data, metadata } = recordedEvent(stored);
+      events.push({ type, data, ...(Object.keys(metadata).length > 0 ? { metadata } : {}) });
+    }
+  }
+
+  private refusal(command: CommandToRun, error: Error, answer: { reject(error: unknown): void }): PendingAppend {
+    return {
+      streamId: command.streamId,
+      partitionKey: command.partitionKey,
+      expectedVersion: 'any',
+      ...(command.remote ? { remote: command.remote } : {}),
+      events: {
+        commandId: command.commandId,
+        decide: () => {
+          throw error;
+        },
+      },
+      resolve: () => undefined,
+      reject: (e) => answer.reject(e),
+    };
+  }
+}
+
+function stateKey(decider: string, streamId: string): string {
+  return `${decider}\u0000${streamId}`;
+}
