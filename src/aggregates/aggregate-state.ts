@@ -60,9 +60,9 @@ export async function loadAggregate<State, Event extends DomainEvent>(
   }
 }
 
-/** Brings a state forward to `version` from the index, synchronously. */
+/** Brings a state forward to `version`, synchronously, with the events `eventAt` gives. */
 export function catchUpSync<State, Event extends DomainEvent>(
-  index: StreamIndex,
+  eventAt: (streamId: string, version: number) => StoredEvent | undefined,
   decider: Decider<State, unknown, Event>,
   streamId: string,
   from: AggregateState<State>,
@@ -70,7 +70,7 @@ export function catchUpSync<State, Event extends DomainEvent>(
 ): AggregateState<State> {
   let loaded = from.version > version ? fromSnapshot(decider as Decider<State, unknown, DomainEvent>, undefined) : from;
   while (loaded.version < version) {
-    const stored = index.event(streamId, loaded.version + 1);
+    const stored = eventAt(streamId, loaded.version + 1);
     if (!stored) throw new Error(`index damaged: stream "${streamId}" has no event at version ${loaded.version + 1}`);
     loaded = evolveWith(decider, loaded, [asDomainEvent<Event>(stored)]);
   }

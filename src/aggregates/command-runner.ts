@@ -79,12 +79,12 @@ export class CommandRunner {
         decide: (current, batch) => {
           decided = undefined;
           // The state this batch left the stream in, else the committed one, brought to `current`.
-          const known = (batch.get(key) as AggregateState<unknown> | undefined) ?? this.states.get(key) ?? fromSnapshot(decider, undefined);
-          const base = known.version === current ? known : catchUpSync(this.index, decider, command.streamId, known, current);
+          const known = (batch.decisions.get(key) as AggregateState<unknown> | undefined) ?? this.states.get(key) ?? fromSnapshot(decider, undefined);
+          const base = known.version === current ? known : catchUpSync((s, v) => batch.event(s, v), decider, command.streamId, known, current);
           const events = decider.decide(command.command, base.state);
           if (!Array.isArray(events)) throw new TypeError('decide must return an array of events');
           const { snapshot, state } = snapshotIfDue(decider, evolveWith(decider, base, events));
-          batch.set(key, state);
+          batch.decisions.set(key, state);
           decided = { state, events };
           const ids = events.map((_, i) => commandEventId(command.commandId, i));
           return { events: this.encode(events, ids), ...(snapshot ? { snapshot } : {}) };

@@ -28,7 +28,7 @@ import { encodeEvents, validateCommand, validateDecider, validatePositiveInteger
 export interface ConnectOptions {
   /** Bootstrap brokers; defaults to KAFKA_BROKERS. */
   readonly brokers?: readonly string[];
-  /** Topic prefix: `<store>.events`, `<store>.appends`, `<store>.replies`. */
+  /** Topic prefix: `<store>.events`, `<store>.snapshots`, `<store>.appends`, `<store>.replies`. */
   readonly store: string;
   /** Partition count used when the store's topics are created (default 12). */
   readonly partitions?: number;

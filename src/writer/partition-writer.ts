@@ -48,11 +48,18 @@ export interface PendingSnapshot {
 export interface CommandDecision {
   readonly commandId: string;
   /**
-   * Decides against the stream at version `current`. `batch` is scratch space shared by the
-   * batch's commands (state decided earlier in the same batch). A throw is the command's
-   * refusal: it reaches the caller and nothing is written.
+   * Decides against the stream at version `current`. A throw is the command's refusal: it
+   * reaches the caller and nothing is written.
    */
-  decide(current: number, batch: Map<string, unknown>): { readonly events: readonly EncodedEvent[]; readonly snapshot?: PendingSnapshot };
+  decide(current: number, batch: BatchView): { readonly events: readonly EncodedEvent[]; readonly snapshot?: PendingSnapshot };
+}
+
+/** What a command sees of the batch it is decided in. */
+export interface BatchView {
+  /** Scratch space shared by the batch's commands: state decided earlier in the same batch. */
+  readonly decisions: Map<string, unknown>;
+  /** An event of a stream as of this point of the batch: written earlier in it, or committed. */
+  event(streamId: string, version: number): StoredEvent | undefined;
 }
 
 export interface PendingAppend {
@@ -268,7 +275,11 @@ export class PartitionWriter {
     const writes: { attempt: Attempt; events: StoredEvent[]; deliveries: Promise<{ offset: number }>[]; snapshot?: PendingSnapshot }[] = [];
     const settled = new Map<Attempt, Outcome>();
     const followers = new Map<Attempt, Attempt>();
-    const decisions = new Map<string, unknown>();
+    const inBatch = new Map<string, StoredEvent>();
+    const view: BatchView = {
+      decisions: new Map(),
+      event: (streamId, version) => inBatch.get(`${version}:${streamId}`) ?? index.event(streamId, version),
+    };
     const snapshots: StoredSnapshot[] = [];
     const now = Date.now();
     // Until commitTransaction is called, any failure is definite: the transaction is aborted.
@@ -297,7 +308,7 @@ export class PartitionWriter {
         let snapshot = append.snapshot;
         if (command) {
           try {
-            ({ events, snapshot } = command.decide(current, decisions));
+            ({ events, snapshot } = command.decide(current, view));
           } catch (refusal) {
             settled.set(attempt, { error: refusal });
             continue;
@@ -318,7 +329,9 @@ export class PartitionWriter {
           deliveries.push(
             producer.send({ topic: topics.events, partition, key: append.partitionKey, value: event.data, headers: eventHeaders(append.streamId, version, event) }),
           );
-          stored.push({ ...event, streamId: append.streamId, version, partition, offset: -1, timestamp });
+          const storedEvent = { ...event, streamId: append.streamId, version, partition, offset: -1, timestamp };
+          stored.push(storedEvent);
+          inBatch.set(`${version}:${append.streamId}`, storedEvent);
           batchIds.set(event.id, { streamId: append.streamId, version, append: attempt });
         });
         versions.set(append.streamId, current + events.length);

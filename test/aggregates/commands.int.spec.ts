@@ -67,6 +67,20 @@ describe('commands through deciders', () => {
     console.log(`32 concurrent handle calls on one stream: ${retries} retries; execute: none`);
   });
 
+  it('commands see plain appends to their stream made earlier in the same transaction', async () => {
+    await owner.execute('account', 'acc-mixed', { type: 'Open', owner: 'eve' });
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        i % 2 === 0
+          ? owner.execute('account', 'acc-mixed', { type: 'Deposit', amount: 1 })
+          : owner.append('acc-mixed', [{ type: 'Deposited', data: { amount: 10 } }], { expectedVersion: 'any' }),
+      ),
+    );
+    const withdrawn = await owner.execute<AccountEvent>('account', 'acc-mixed', { type: 'Withdraw', amount: 55 });
+    expect(withdrawn.nextExpectedVersion).toBe(11);
+    expect(await owner.load(account, 'acc-mixed')).toEqual({ state: { open: true, balance: 0 }, version: 11 });
+  });
+
   it('execute from a process that does not own the stream: the command travels to the owner; a refusal comes back typed', async () => {
     const opened = await client.execute<AccountEvent>('account', 'acc-r', { type: 'Open', owner: 'cy' });
     expect(opened).toMatchObject({ nextExpectedVersion: 0, events: [{ type: 'Opened', data: { owner: 'cy' } }] });
