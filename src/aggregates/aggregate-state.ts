@@ -1,6 +1,7 @@
 // Folds a stream into a decider's state: from the latest usable snapshot and the events after
 // it, read from the local index (asynchronously on load, synchronously inside a batch).
-import { recordedEvent, type StoredEvent } from '../records/event-record.js';
+import type { StoredEvent } from '../records/event-record.js';
+import type { RecordedEvent } from '../streams/event.js';
 import type { StoredSnapshot } from '../records/snapshot-record.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
 import type { Decider, DomainEvent, LoadedState } from './decider.js';
@@ -42,12 +43,16 @@ export function evolveWith<State, Event extends DomainEvent>(
   return { ...from, state, version: from.version + events.length, eventsSinceSnapshot: from.eventsSinceSnapshot + events.length };
 }
 
-function asDomainEvent<Event extends DomainEvent>(stored: StoredEvent): Event {
-  return recordedEvent(stored) as unknown as Event;
+/** Turns a stored event into what deciders fold: decoded and upcast (see EventReader). */
+export type ReadEvents = (stored: StoredEvent) => RecordedEvent[];
+
+function asDomainEvents<Event extends DomainEvent>(read: ReadEvents, stored: StoredEvent): Event[] {
+  return read(stored) as unknown as Event[];
 }
 
 /** Latest snapshot + the events after it, up to the index's head of the stream. */
 export async function loadAggregate<State, Event extends DomainEvent>(
+  read: ReadEvents,
   index: StreamIndex,
   decider: Decider<State, unknown, Event>,
   streamId: string,
@@ -55,13 +60,15 @@ export async function loadAggregate<State, Event extends DomainEvent>(
   let loaded = fromSnapshot(decider as Decider<State, unknown, DomainEvent>, index.snapshot(streamId));
   for (;;) {
     const page = await index.read(streamId, loaded.version + 1, 'forwards', readPage);
-    loaded = evolveWith(decider, loaded, page.map((e) => asDomainEvent<Event>(e)));
+    const last = page[page.length - 1];
+    if (last) loaded = { ...evolveWith(decider, loaded, page.flatMap((e) => asDomainEvents<Event>(read, e))), version: last.version };
     if (page.length < readPage) return loaded;
   }
 }
 
 /** Brings a state forward to `version`, synchronously, with the events `eventAt` gives. */
 export function catchUpSync<State, Event extends DomainEvent>(
+  read: ReadEvents,
   eventAt: (streamId: string, version: number) => StoredEvent | undefined,
   decider: Decider<State, unknown, Event>,
   streamId: string,
@@ -72,7 +79,7 @@ export function catchUpSync<State, Event extends DomainEvent>(
   while (loaded.version < version) {
     const stored = eventAt(streamId, loaded.version + 1);
     if (!stored) throw new Error(`index damaged: stream "${streamId}" has no event at version ${loaded.version + 1}`);
-    loaded = evolveWith(decider, loaded, [asDomainEvent<Event>(stored)]);
+    loaded = { ...evolveWith(decider, loaded, asDomainEvents<Event>(read, stored)), version: stored.version };
   }
   return loaded;
 }

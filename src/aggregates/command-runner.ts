@@ -3,12 +3,11 @@
 // partition writer's batch, so that commands on one stream follow each other without retries.
 import { LRUCache } from 'lru-cache';
 import type { EncodedEvent } from '../records/event-record.js';
-import { recordedEvent } from '../records/event-record.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
 import { DeciderNotRegisteredError } from '../streams/errors.js';
 import type { AppendResult } from '../streams/event.js';
 import { commandEventId, type PartitionWriter, type PendingAppend, type RemoteOrigin } from '../writer/partition-writer.js';
-import { catchUpSync, evolveWith, fromSnapshot, loadAggregate, snapshotIfDue, type AggregateState } from './aggregate-state.js';
+import { catchUpSync, evolveWith, fromSnapshot, loadAggregate, snapshotIfDue, type AggregateState, type ReadEvents } from './aggregate-state.js';
 import type { Decider, DomainEvent } from './decider.js';
 
 export type AnyDecider = Decider<unknown, unknown, DomainEvent>;
@@ -34,6 +33,7 @@ export class CommandRunner {
   private readonly preparing = new Map<string, Promise<void>>();
 
   constructor(
+    private readonly read: ReadEvents,
     private readonly index: StreamIndex,
     private readonly encode: (events: readonly DomainEvent[], ids: readonly string[]) => EncodedEvent[],
     maxStates: number,
@@ -57,7 +57,7 @@ export class CommandRunner {
     const key = stateKey(command.decider, command.streamId);
     const previous = this.preparing.get(key) ?? Promise.resolve();
     const prepared = previous.then(async () => {
-      if (!this.states.has(key)) this.states.set(key, await loadAggregate(this.index, decider, command.streamId));
+      if (!this.states.has(key)) this.states.set(key, await loadAggregate(this.read, this.index, decider, command.streamId));
       writer.enqueue(this.pending(command, decider, key, answer));
     });
     const settled = prepared.catch((error: unknown) => answer.reject(error));
@@ -80,7 +80,7 @@ export class CommandRunner {
           decided = undefined;
           // The state this batch left the stream in, else the committed one, brought to `current`.
           const known = (batch.decisions.get(key) as AggregateState<unknown> | undefined) ?? this.states.get(key) ?? fromSnapshot(decider, undefined);
-          const base = known.version === current ? known : catchUpSync((s, v) => batch.event(s, v), decider, command.streamId, known, current);
+          const base = known.version === current ? known : catchUpSync(this.read, (s, v) => batch.event(s, v), decider, command.streamId, known, current);
           const events = decider.decide(command.command, base.state);
           if (!Array.isArray(events)) throw new TypeError('decide must return an array of events');
           const { snapshot, state } = snapshotIfDue(decider, evolveWith(decider, base, events));
@@ -109,8 +109,7 @@ export class CommandRunner {
       const location = this.index.locate(commandEventId(commandId, i));
       const stored = location && this.index.event(location.streamId, location.version);
       if (!stored) return events;
-      const { type, data, metadata } = recordedEvent(stored);
-      events.push({ type, data, ...(Object.keys(metadata).length > 0 ? { metadata } : {}) });
+      for (const { type, data, metadata } of this.read(stored)) events.push({ type, data, ...(Object.keys(metadata).length > 0 ? { metadata } : {}) });
     }
   }
 

@@ -43,6 +43,7 @@ interface WireEvent {
   data: string;
   metadata?: string;
   contentType: string;
+  schemaVersion?: number;
 }
 
 export function encodeRequest(request: AppendRequest): { key: string; value: Buffer; headers: MessageHeader[] } {
@@ -52,6 +53,7 @@ export function encodeRequest(request: AppendRequest): { key: string; value: Buf
     data: e.data.toString('base64'),
     contentType: e.contentType,
     ...(e.metadata === undefined ? {} : { metadata: e.metadata }),
+    ...(e.schemaVersion === undefined ? {} : { schemaVersion: e.schemaVersion }),
   }));
   return {
     key: request.partitionKey,
@@ -94,6 +96,7 @@ export function decodeRequest(message: { key?: string | Buffer | null; value: Bu
         data: Buffer.from(e.data, 'base64'),
         metadata: e.metadata,
         contentType: e.contentType,
+        ...(e.schemaVersion === undefined ? {} : { schemaVersion: e.schemaVersion }),
       })),
       ...(body.snapshot ? { snapshot: { snapshotVersion: body.snapshot.snapshotVersion, state: Buffer.from(body.snapshot.state, 'base64') } } : {}),
       ...(body.command ? { command: body.command } : {}),

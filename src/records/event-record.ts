@@ -9,10 +9,13 @@ export const headers = {
   type: 'scribe.type',
   id: 'scribe.id',
   metadata: 'scribe.metadata',
+  schemaVersion: 'scribe.schema-version',
   contentType: 'content-type',
 } as const;
 
 export const jsonContentType = 'application/json';
+/** JSON in the Confluent wire format: magic byte 0, the registry's 4-byte schema id, then the JSON. */
+export const registryJsonContentType = 'application/vnd.confluent.json';
 
 /** An event ready to be written: its data already encoded, its version not yet assigned. */
 export interface EncodedEvent {
@@ -22,6 +25,8 @@ export interface EncodedEvent {
   /** Encoded metadata, or undefined when there is none. */
   readonly metadata: string | undefined;
   readonly contentType: string;
+  /** The version of the event type's schema the data follows, when the store has schemas. */
+  readonly schemaVersion?: number;
 }
 
 /** An event as the log (and so the index) holds it. */
@@ -42,6 +47,7 @@ export function eventHeaders(streamId: string, version: number, event: EncodedEv
     { [headers.contentType]: event.contentType },
   ];
   if (event.metadata !== undefined) list.push({ [headers.metadata]: event.metadata });
+  if (event.schemaVersion !== undefined) list.push({ [headers.schemaVersion]: String(event.schemaVersion) });
   return list;
 }
 
@@ -68,7 +74,9 @@ export function storedEventFrom(message: {
   const type = headerValue(message.headers, headers.type);
   const id = headerValue(message.headers, headers.id);
   if (streamId === undefined || version === undefined || type === undefined || id === undefined) return undefined;
+  const schemaVersion = headerValue(message.headers, headers.schemaVersion);
   return {
+    ...(schemaVersion === undefined ? {} : { schemaVersion: Number(schemaVersion) }),
     streamId,
     version: Number(version),
     type,
@@ -99,5 +107,6 @@ function decodeData(stored: StoredEvent): unknown {
   // The index's encoding may hand bytes back as a Uint8Array.
   const bytes = Buffer.isBuffer(stored.data) ? stored.data : Buffer.from(stored.data);
   if (stored.contentType === jsonContentType) return bytes.length === 0 ? null : JSON.parse(bytes.toString('utf8'));
+  if (stored.contentType === registryJsonContentType) return JSON.parse(bytes.subarray(5).toString('utf8'));
   return bytes;
 }

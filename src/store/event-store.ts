@@ -14,7 +14,8 @@ import { WriterGroup } from '../ownership/writer-group.js';
 import type { EncodedEvent } from '../records/event-record.js';
 import type { PartitionWriter, PendingSnapshot } from '../writer/partition-writer.js';
 import { partitionForKey } from '../partitioning/murmur2.js';
-import { recordedEvent } from '../records/event-record.js';
+import { eventReader, type EventReader, type EventSchemas, type UnknownEventPolicy } from '../schemas/event-schemas.js';
+import { RegisteredSchemas, type SchemaRegistryOptions } from '../schemas/schema-registry.js';
 import { IndexFollower } from '../stream-index/follower.js';
 import { StreamIndex } from '../stream-index/stream-index.js';
 import { OwnershipChangedError, StoreClosedError, StreamNotFoundError, WrongExpectedVersionError } from '../streams/errors.js';
@@ -23,7 +24,7 @@ import { validateExpectedVersion, type ExpectedVersion } from '../streams/expect
 import { RemoteAppends } from './remote-appends.js';
 import { Subscription, type EventHandler, type SubscribeOptions } from './subscription.js';
 import { ensureTopics, type StoreLayout } from './topics.js';
-import { encodeEvents, validateCommand, validateDecider, validatePositiveInteger, validateStoreName, validateStreamId } from './validation.js';
+import { encodeEvents, type EventEncoding, validateCommand, validateDecider, validatePositiveInteger, validateStoreName, validateStreamId } from './validation.js';
 
 export interface ConnectOptions {
   /** Bootstrap brokers; defaults to KAFKA_BROKERS. */
@@ -52,6 +53,18 @@ export interface ConnectOptions {
   readonly maxConcurrentTransactions?: number;
   /** Largest encoded event accepted (default 1,000,000 bytes, librdkafka's message.max.bytes less headroom). */
   readonly maxEventBytes?: number;
+  /**
+   * The store's event types and their versions: appends are validated against the latest
+   * schema of their type, and every read upcasts events to the latest versions.
+   */
+  readonly schemas?: EventSchemas;
+  /** With `schemas`: what a read does with an event of an unknown type or version (default 'fail'). */
+  readonly onUnknownEvent?: UnknownEventPolicy;
+  /**
+   * With `schemas`: register them in this Confluent-compatible registry at connect (an
+   * incompatible version fails the connect) and write event data in its wire format.
+   */
+  readonly schemaRegistry?: SchemaRegistryOptions;
   /** Names the process in broker logs and metrics. */
   readonly clientId?: string;
   /** Receives the store's operational messages (writers starting, stopping, failing). */
@@ -129,7 +142,8 @@ export class EventStore {
     private readonly remote: RemoteAppends,
     private readonly writers: WriterGroup | undefined,
     private readonly commands: CommandRunner,
-    private readonly settings: { appendTimeoutMs: number; maxEventBytes: number },
+    private readonly read: EventReader,
+    private readonly settings: { appendTimeoutMs: number; maxEventBytes: number; encoding: EventEncoding },
   ) {}
 
   static async connect(options: ConnectOptions): Promise<EventStore> {
@@ -154,7 +168,15 @@ export class EventStore {
 
     const connection: KafkaConnection = { brokers, clientId: options.clientId ?? `scribe-${options.store}` };
     const admin = KafkaAdmin.connect(connection);
+    if (options.schemaRegistry && !options.schemas) throw new InvalidArgumentError('schemaRegistry', 'needs `schemas`: the event types to register');
     const layout = await ensureTopics(admin, options.store, partitions, replicationFactor);
+    // Before anything else starts: an incompatible schema must fail the deploy, not a later append.
+    const encoding: EventEncoding = {
+      ...(options.schemas ? { schemas: options.schemas } : {}),
+      ...(options.schemaRegistry && options.schemas
+        ? { registry: await RegisteredSchemas.register(options.schemaRegistry, layout.topics.events, options.schemas).catch((error: unknown) => { admin.disconnect(); throw error; }) }
+        : {}),
+    };
     const dataDir = resolve(options.dataDir ?? join('.scribe', options.store, `${hostname()}-${process.pid}`));
     mkdirSync(dataDir, { recursive: true });
     const index = await StreamIndex.open(join(dataDir, 'index'), layout.eventsTopicId);
@@ -162,9 +184,11 @@ export class EventStore {
     const follower = await IndexFollower.start(connection, layout.topics, index);
     const remote = await RemoteAppends.start(connection, admin, layout.topics, layout.replyPartitions);
     const endOffset = async (partition: number) => (await admin.endOffsets(layout.topics.events, [partition])).get(partition) ?? 0;
+    const read = eventReader(options.schemas, options.onUnknownEvent ?? 'fail');
     const commands = new CommandRunner(
+      read,
       index,
-      (events, ids) => encodeEvents(events.map((event, i) => ({ ...event, id: ids[i]! })), settings.maxEventBytes),
+      (events, ids) => encodeEvents(events.map((event, i) => ({ ...event, id: ids[i]! })), settings.maxEventBytes, encoding),
       defaults.maxCommandStates,
     );
     const writers =
@@ -194,7 +218,7 @@ export class EventStore {
               );
             },
           });
-    return new EventStore(connection, layout, admin, index, follower, remote, writers, commands, settings);
+    return new EventStore(connection, layout, admin, index, follower, remote, writers, commands, read, { ...settings, encoding });
   }
 
   /** The store's partition count. */
@@ -221,7 +245,7 @@ export class EventStore {
     validateExpectedVersion(options.expectedVersion);
     const partitionKey = options.partitionKey ?? streamId;
     if (options.partitionKey !== undefined) validateStreamId(options.partitionKey, 'partitionKey');
-    return this.appendEncoded(streamId, partitionKey, encodeEvents(events, this.settings.maxEventBytes), options.expectedVersion);
+    return this.appendEncoded(streamId, partitionKey, encodeEvents(events, this.settings.maxEventBytes, this.settings.encoding), options.expectedVersion);
   }
 
   private appendEncoded(streamId: string, partitionKey: string, events: EncodedEvent[], expectedVersion: ExpectedVersion, snapshot?: PendingSnapshot): Promise<AppendResult> {
@@ -319,7 +343,7 @@ export class EventStore {
   private async loadAggregate<State, Event extends DomainEvent>(decider: Decider<State, unknown, Event>, streamId: string, options: LoadOptions) {
     if (options.partitionKey !== undefined) validateStreamId(options.partitionKey, 'partitionKey');
     await this.catchUp(partitionForKey(options.partitionKey ?? streamId, this.layout.partitions));
-    return loadAggregate(this.index, decider, streamId);
+    return loadAggregate(this.read, this.index, decider, streamId);
   }
 
   /**
@@ -349,7 +373,7 @@ export class EventStore {
       const { snapshot, state } = snapshotIfDue(decider as Decider<State, unknown, DomainEvent>, evolveWith(decider, loaded, events));
       const expectedVersion = loaded.version < 0 ? 'no_stream' : loaded.version;
       try {
-        const result = await this.appendEncoded(streamId, partitionKey, encodeEvents(events, this.settings.maxEventBytes), expectedVersion, snapshot);
+        const result = await this.appendEncoded(streamId, partitionKey, encodeEvents(events, this.settings.maxEventBytes, this.settings.encoding), expectedVersion, snapshot);
         return { state: state.state, nextExpectedVersion: result.nextExpectedVersion, events, retries };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError) || retries >= maxRetries) throw error;
@@ -382,7 +406,7 @@ export class EventStore {
     let remaining = maxCount;
     while (remaining > 0) {
       const page = await this.index.read(streamId, next, direction, Math.min(remaining, readPageSize));
-      for (const stored of page) yield recordedEvent(stored);
+      for (const stored of page) yield* this.read(stored);
       if (page.length < Math.min(remaining, readPageSize)) return;
       remaining -= page.length;
       next = page[page.length - 1]!.version + (direction === 'forwards' ? 1 : -1);
@@ -405,6 +429,7 @@ export class EventStore {
       () => this.admin.endOffsets(events, Array.from({ length: this.layout.partitions }, (_, p) => p), 'read_committed'),
       options.name === undefined ? options : { ...options, name: `${this.layout.topics.events}.subscription.${options.name}` },
       handler,
+      this.read,
     );
     this.subscriptions.add(subscription);
     void subscription.done.catch(() => undefined).finally(() => this.subscriptions.delete(subscription));

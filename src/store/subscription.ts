@@ -2,7 +2,7 @@
 // aborted transaction; catch-up from a starting point, then live. A named subscription keeps
 // its checkpoint in Kafka (consumer group `<store>.subscription.<name>`) and resumes there.
 import { KafkaConsumer, type KafkaConnection, type KafkaMessage } from '../kafka/index.js';
-import { recordedEvent, storedEventFrom } from '../records/event-record.js';
+import { storedEventFrom, type StoredEvent } from '../records/event-record.js';
 import type { Position, RecordedEvent } from '../streams/event.js';
 
 /** Where a subscription starts: the first event, events appended from now on, or just after saved positions. */
@@ -31,6 +31,8 @@ export class Subscription {
     private readonly topic: string,
     private readonly handler: EventHandler,
     private readonly durable: boolean,
+    /** Decodes and upcasts: one stored event may be read as none, one or several. */
+    private readonly read: (stored: StoredEvent) => RecordedEvent[],
   ) {
     this.loop = this.run();
     // A handler failure is reported through `done`; it must not also be an unhandled rejection.
@@ -38,12 +40,12 @@ export class Subscription {
   }
 
   /** @internal */
-  static async start(connection: KafkaConnection, topic: string, partitions: number, endOffsets: () => Promise<Map<number, number>>, options: SubscribeOptions, handler: EventHandler): Promise<Subscription> {
+  static async start(connection: KafkaConnection, topic: string, partitions: number, endOffsets: () => Promise<Map<number, number>>, options: SubscribeOptions, handler: EventHandler, read: (stored: StoredEvent) => RecordedEvent[]): Promise<Subscription> {
     const from = options.from ?? 'start';
     if (options.name !== undefined) {
       const consumer = await KafkaConsumer.connect({ ...connection, groupId: options.name, isolation: 'read_committed', startFrom: from === 'end' ? 'latest' : 'earliest' });
       consumer.subscribe([topic]);
-      return new Subscription(consumer, topic, handler, true);
+      return new Subscription(consumer, topic, handler, true, read);
     }
     const consumer = await KafkaConsumer.connect({ ...connection, isolation: 'read_committed' });
     const starts = new Map<number, number>();
@@ -53,7 +55,7 @@ export class Subscription {
       for (const position of from) starts.set(position.partition, Number(position.offset) + 1);
     }
     consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: starts.get(partition) ?? 0 })));
-    return new Subscription(consumer, topic, handler, false);
+    return new Subscription(consumer, topic, handler, false, read);
   }
 
   /** Resolves when the subscription has stopped; rejects with the handler's error if it failed. */
@@ -88,7 +90,7 @@ export class Subscription {
       for (const message of messages) {
         if (!this.running) break;
         const stored = storedEventFrom(message);
-        if (stored) await this.handler(recordedEvent(stored));
+        if (stored) for (const event of this.read(stored)) await this.handler(event);
         handled.set(message.partition, message.offset + 1);
         this.positions.set(message.partition, String(message.offset));
       }

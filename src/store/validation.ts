@@ -2,9 +2,11 @@
 // bad input is answered with a typed error and never touches a stream.
 import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
-import { jsonContentType, type EncodedEvent } from '../records/event-record.js';
+import { jsonContentType, registryJsonContentType, type EncodedEvent } from '../records/event-record.js';
 import { InvalidEventError } from '../streams/errors.js';
 import type { EventData } from '../streams/event.js';
+import type { EventSchemas } from '../schemas/event-schemas.js';
+import type { RegisteredSchemas } from '../schemas/schema-registry.js';
 
 export const maxStreamIdBytes = 256;
 export const maxTypeBytes = 256;
@@ -20,7 +22,13 @@ export function validateStreamId(streamId: unknown, argument = 'streamId'): asse
 }
 
 /** Validates and encodes the events of one append; the result is what the writer stores. */
-export function encodeEvents(events: unknown, maxEventBytes: number): EncodedEvent[] {
+/** How a store writes event data: validated against its schemas, in the registry's wire format. */
+export interface EventEncoding {
+  readonly schemas?: EventSchemas;
+  readonly registry?: RegisteredSchemas;
+}
+
+export function encodeEvents(events: unknown, maxEventBytes: number, { schemas, registry }: EventEncoding = {}): EncodedEvent[] {
   if (!Array.isArray(events)) throw new InvalidArgumentError('events', 'must be an array of events');
   if (events.length === 0) throw new InvalidArgumentError('events', 'an append needs at least one event');
   const ids = new Set<string>();
@@ -36,6 +44,7 @@ export function encodeEvents(events: unknown, maxEventBytes: number): EncodedEve
     if (ids.has(eventId)) throw new InvalidEventError(index, `id ${eventId} appears twice in this append`);
     ids.add(eventId);
     const encoded = toJson(data, index, 'data');
+    const schemaVersion = schemas?.validate(index, type, data);
     let encodedMetadata: string | undefined;
     if (metadata !== undefined) {
       if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new InvalidEventError(index, 'metadata must be a plain object');
@@ -43,7 +52,14 @@ export function encodeEvents(events: unknown, maxEventBytes: number): EncodedEve
     }
     const size = Buffer.byteLength(encoded) + Buffer.byteLength(encodedMetadata ?? '') + Buffer.byteLength(type) + eventId.length;
     if (size > maxEventBytes) throw new InvalidEventError(index, `is ${size} bytes encoded; the store accepts at most ${maxEventBytes}`);
-    return { id: eventId, type, data: Buffer.from(encoded), metadata: encodedMetadata, contentType: jsonContentType };
+    return {
+      id: eventId,
+      type,
+      data: registry ? registry.encode(type, encoded) : Buffer.from(encoded),
+      metadata: encodedMetadata,
+      contentType: registry ? registryJsonContentType : jsonContentType,
+      ...(schemaVersion === undefined ? {} : { schemaVersion }),
+    };
   });
 }
 

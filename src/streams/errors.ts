@@ -118,3 +118,15 @@ export class DeciderNotRegisteredError extends ScribeError {
     super(`no decider "${decider}" is registered at the stream's owner; call store.register("${decider}", decider) on every writer process`);
   }
 }
+
+/** A read met an event whose type or version the store's event schemas do not know (policy 'fail'). */
+export class UnknownEventError extends ScribeError {
+  readonly code = 'UNKNOWN_EVENT';
+  constructor(
+    readonly type: string,
+    readonly schemaVersion: number,
+    reason: string,
+  ) {
+    super(`event type "${type}" version ${schemaVersion} cannot be read: ${reason}; define it, or choose onUnknownEvent 'skip' or 'raw'`);
+  }
+}

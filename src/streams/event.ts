@@ -31,6 +31,8 @@ export interface RecordedEvent<Type extends string = string, Data = unknown> {
   readonly position: Position;
   /** When the owner wrote it (the Kafka record timestamp). */
   readonly timestamp: Date;
+  /** With event schemas: the version of the type's schema the data follows (after upcasting, the latest). */
+  readonly schemaVersion?: number;
 }
 
 export interface AppendResult {
