@@ -7,8 +7,8 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const examples = [...readme.matchAll(/<!-- (examples\/[\w.-]+\.ts) -->\n```ts\n([\s\S]*?)```/g)];
 
 describe('the README', () => {
-  it('shows the decider example and its use', () => {
-    expect(examples.map(([, path]) => path)).toEqual(['examples/bank-account.ts', 'examples/account-usage.ts']);
+  it('shows the decider example, its use, and the event schemas example', () => {
+    expect(examples.map(([, path]) => path)).toEqual(['examples/bank-account.ts', 'examples/account-usage.ts', 'examples/event-schemas.ts']);
   });
 
   for (const [, path, shown] of examples) {

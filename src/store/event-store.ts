@@ -336,11 +336,11 @@ export class EventStore {
     this.ensureOpen('load');
     validateStreamId(streamId);
     validateDecider(decider);
-    const { state, version, fromSnapshot } = await this.loadAggregate(decider, streamId, options);
+    const { state, version, fromSnapshot } = await this.loadState(decider, streamId, options);
     return { state, version, ...(fromSnapshot === undefined ? {} : { fromSnapshot }) };
   }
 
-  private async loadAggregate<State, Event extends DomainEvent>(decider: Decider<State, unknown, Event>, streamId: string, options: LoadOptions) {
+  private async loadState<State, Event extends DomainEvent>(decider: Decider<State, unknown, Event>, streamId: string, options: LoadOptions) {
     if (options.partitionKey !== undefined) validateStreamId(options.partitionKey, 'partitionKey');
     await this.catchUp(partitionForKey(options.partitionKey ?? streamId, this.layout.partitions));
     return loadAggregate(this.read, this.index, decider, streamId);
@@ -366,7 +366,7 @@ export class EventStore {
     const maxMs = options.backoff?.maxMs ?? defaults.backoff.maxMs;
     const partitionKey = options.partitionKey ?? streamId;
     for (let retries = 0; ; retries++) {
-      const loaded = await this.loadAggregate(decider, streamId, options);
+      const loaded = await this.loadState(decider, streamId, options);
       const events = decider.decide(command, loaded.state);
       if (!Array.isArray(events)) throw new TypeError('decide must return an array of events');
       if (events.length === 0) return { state: loaded.state, nextExpectedVersion: loaded.version, events, retries };

@@ -1,6 +1,7 @@
 // The event catalog on its own: validation that names the field, and upcasters chained from
 // any version to the latest, renaming and splitting, with the unknown-event policies.
 import { describe, expect, it } from 'vitest';
+import { schemas as readmeSchemas } from '../../examples/event-schemas.js';
 import { EventSchemas, InvalidArgumentError, InvalidEventError, into, UnknownEventError } from '../../src/index.js';
 
 const deposited = {
@@ -80,5 +81,10 @@ describe('event schemas', () => {
     expect(() => new EventSchemas().define('A', 2, {})).toThrow(InvalidArgumentError);
     expect(() => new EventSchemas().define('A', 1, {}).define('A', 2, {})).toThrow(/needs an upcaster/);
     expect(() => new EventSchemas().define('A', 1, { type: 'no-such-type' })).toThrow(/A version 1/);
+  });
+
+  it("the README's catalog reads version 1 as version 2 and an old type under its new name", () => {
+    expect(readmeSchemas.upcast({ type: 'Deposited', schemaVersion: 1, data: { amount: 3 } }, 'fail')).toEqual([{ type: 'Deposited', schemaVersion: 2, data: { currency: 'EUR', amount: 3 } }]);
+    expect(readmeSchemas.upcast({ type: 'Opened', schemaVersion: 1, data: { owner: 'ada' } }, 'fail')).toEqual([{ type: 'AccountOpened', schemaVersion: 1, data: { owner: 'ada' } }]);
   });
 });
