@@ -6,7 +6,7 @@ import type { EncodedEvent } from '../records/event-record.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
 import { DeciderNotRegisteredError } from '../streams/errors.js';
 import type { AppendResult } from '../streams/event.js';
-import { commandEventId, type PartitionWriter, type PendingAppend, type RemoteOrigin } from '../writer/partition-writer.js';
+import { commandEventId, type CommandDecision, type PartitionWriter, type PendingAppend, type RemoteOrigin } from '../writer/partition-writer.js';
 import { catchUpSync, evolveWith, fromSnapshot, loadAggregate, snapshotIfDue, type AggregateState, type ReadEvents } from './aggregate-state.js';
 import type { Decider, DomainEvent } from './decider.js';
 
@@ -50,8 +50,12 @@ export class CommandRunner {
     const decider = this.deciders.get(command.decider);
     if (!decider) {
       // A remote request still needs its reply, which only the writer's transaction gives.
-      if (command.remote) writer.enqueue(this.refusal(command, new DeciderNotRegisteredError(command.decider), answer));
-      else answer.reject(new DeciderNotRegisteredError(command.decider));
+      const refusal = new DeciderNotRegisteredError(command.decider);
+      const refuse = () => {
+        throw refusal;
+      };
+      if (command.remote) writer.enqueue(commandAppend(command, refuse, () => undefined, answer.reject));
+      else answer.reject(refusal);
       return;
     }
     const key = stateKey(command.decider, command.streamId);
@@ -69,38 +73,29 @@ export class CommandRunner {
 
   private pending(command: CommandToRun, decider: AnyDecider, key: string, answer: { resolve(result: ExecuteResult): void; reject(error: unknown): void }): PendingAppend {
     let decided: { state: AggregateState<unknown>; events: readonly DomainEvent[] } | undefined;
-    return {
-      streamId: command.streamId,
-      partitionKey: command.partitionKey,
-      expectedVersion: 'any',
-      ...(command.remote ? { remote: command.remote } : {}),
-      events: {
-        commandId: command.commandId,
-        decide: (current, batch) => {
-          decided = undefined;
-          // The state this batch left the stream in, else the committed one, brought to `current`.
-          const known = (batch.decisions.get(key) as AggregateState<unknown> | undefined) ?? this.states.get(key) ?? fromSnapshot(decider, undefined);
-          const base = known.version === current ? known : catchUpSync(this.read, (s, v) => batch.event(s, v), decider, command.streamId, known, current);
-          const events = decider.decide(command.command, base.state);
-          if (!Array.isArray(events)) throw new TypeError('decide must return an array of events');
-          const { snapshot, state } = snapshotIfDue(decider, evolveWith(decider, base, events));
-          batch.decisions.set(key, state);
-          decided = { state, events };
-          const ids = events.map((_, i) => commandEventId(command.commandId, i));
-          return { events: this.encode(events, ids), ...(snapshot ? { snapshot } : {}) };
-        },
-      },
-      resolve: (result) => {
-        if (decided && decided.state.version === result.nextExpectedVersion) {
-          this.states.set(key, decided.state);
-          answer.resolve({ ...result, events: decided.events });
-        } else {
-          // A retried command answered with its first result: its events are in the index.
-          answer.resolve({ ...result, events: this.appliedEvents(command.commandId) });
-        }
-      },
-      reject: (error) => answer.reject(error),
+    const decide: CommandDecision['decide'] = (current, batch) => {
+      decided = undefined;
+      // The state this batch left the stream in, else the committed one, brought to `current`.
+      const known = (batch.decisions.get(key) as AggregateState<unknown> | undefined) ?? this.states.get(key) ?? fromSnapshot(decider, undefined);
+      const base = known.version === current ? known : catchUpSync(this.read, (s, v) => batch.event(s, v), decider, command.streamId, known, current);
+      const events = decider.decide(command.command, base.state);
+      if (!Array.isArray(events)) throw new TypeError('decide must return an array of events');
+      const { snapshot, state } = snapshotIfDue(decider, evolveWith(decider, base, events));
+      batch.decisions.set(key, state);
+      decided = { state, events };
+      const ids = events.map((_, i) => commandEventId(command.commandId, i));
+      return { events: this.encode(events, ids), ...(snapshot ? { snapshot } : {}) };
     };
+    const resolve = (result: AppendResult) => {
+      if (decided && decided.state.version === result.nextExpectedVersion) {
+        this.states.set(key, decided.state);
+        answer.resolve({ ...result, events: decided.events });
+      } else {
+        // A retried command answered with its first result: its events are in the index.
+        answer.resolve({ ...result, events: this.appliedEvents(command.commandId) });
+      }
+    };
+    return commandAppend(command, decide, resolve, answer.reject);
   }
 
   private appliedEvents(commandId: string): DomainEvent[] {
@@ -113,22 +108,18 @@ export class CommandRunner {
     }
   }
 
-  private refusal(command: CommandToRun, error: Error, answer: { reject(error: unknown): void }): PendingAppend {
-    return {
-      streamId: command.streamId,
-      partitionKey: command.partitionKey,
-      expectedVersion: 'any',
-      ...(command.remote ? { remote: command.remote } : {}),
-      events: {
-        commandId: command.commandId,
-        decide: () => {
-          throw error;
-        },
-      },
-      resolve: () => undefined,
-      reject: (e) => answer.reject(e),
-    };
-  }
+}
+
+function commandAppend(command: CommandToRun, decide: CommandDecision['decide'], resolve: (result: AppendResult) => void, reject: (error: unknown) => void): PendingAppend {
+  return {
+    streamId: command.streamId,
+    partitionKey: command.partitionKey,
+    expectedVersion: 'any',
+    ...(command.remote ? { remote: command.remote } : {}),
+    events: { commandId: command.commandId, decide },
+    resolve,
+    reject,
+  };
 }
 
 function stateKey(decider: string, streamId: string): string {
