@@ -5,18 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { KafkaAdmin, KafkaConsumer } from '../../src/kafka/index.js';
-import { readEventsTopic } from '../support/log-check.js';
+import { hasOpenTransaction, readEventsTopic } from '../support/log-check.js';
 import { WriterProcess } from '../support/writer-processes.js';
 
 const brokers = inject('brokers');
 const partitions = 2;
 const sessionTimeoutMs = 6_000; // the broker's group.min.session.timeout.ms
-
-async function hasOpenTransaction(admin: KafkaAdmin, topic: string): Promise<boolean> {
-  const all = [...Array(partitions).keys()];
-  const [stable, end] = await Promise.all([admin.endOffsets(topic, all, 'read_committed'), admin.endOffsets(topic, all)]);
-  return all.some((p) => (stable.get(p) ?? 0) < (end.get(p) ?? 0));
-}
 
 /** Each event's writer pid (from its data) and offset, per partition, in offset order. */
 async function writersByOffset(topic: string): Promise<Map<number, { by: number; offset: number; id: string }[]>> {
@@ -63,7 +57,7 @@ describe('I5: a paused owner is fenced', () => {
       let frozen = false;
       for (let tries = 0; tries < 200 && !frozen; tries++) {
         zombie.kill('SIGSTOP');
-        if (await hasOpenTransaction(admin, topic)) frozen = true;
+        if (await hasOpenTransaction(admin, topic, partitions)) frozen = true;
         else {
           zombie.kill('SIGCONT');
           await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));

@@ -73,3 +73,10 @@ export function expectExactlyTheAcknowledged(log: LogReport, acked: readonly { i
     expect(log.streams.get(ack.streamId)!.ids[ack.version]).toBe(ack.id);
   }
 }
+
+/** Whether some transaction is open on the topic: its last stable offset trails its end. */
+export async function hasOpenTransaction(admin: KafkaAdmin, topic: string, partitions: number): Promise<boolean> {
+  const all = [...Array(partitions).keys()];
+  const [stable, end] = await Promise.all([admin.endOffsets(topic, all, 'read_committed'), admin.endOffsets(topic, all)]);
+  return all.some((p) => (stable.get(p) ?? 0) < (end.get(p) ?? 0));
+}

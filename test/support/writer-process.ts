@@ -76,7 +76,8 @@ async function race(streams: string[], appenders: number, appends: number, retry
 
 /**
  * Workers that open the streams and then deposit 1 into a random one, forever, through
- * `execute` at this process (the owner), with a decider that snapshots after every command.
+ * `execute` (with a decider that snapshots after every command), each command reported as
+ * attempted, then acknowledged or failed.
  */
 async function deposits(streams: string[], workers: number): Promise<void> {
   store!.register('account', { ...account, snapshot: { every: 1 } });
@@ -85,8 +86,14 @@ async function deposits(streams: string[], workers: number): Promise<void> {
     for (;;) {
       const streamId = streams[Math.floor(Math.random() * streams.length)]!;
       const id = randomUUID();
-      const result = await store!.execute('account', streamId, { type: 'Deposit', amount: 1 }, { commandId: id });
-      send({ type: 'ack', id, streamId, version: result.nextExpectedVersion });
+      send({ type: 'attempt', id });
+      try {
+        const result = await store!.execute('account', streamId, { type: 'Deposit', amount: 1 }, { commandId: id });
+        send({ type: 'ack', id, streamId, version: result.nextExpectedVersion });
+      } catch (error) {
+        // Given up, not retried: a test then knows exactly which commands must not be stored.
+        send({ type: 'failed', id, code: (error as { code?: string }).code ?? 'UNKNOWN' });
+      }
     }
   };
   await Promise.all(Array.from({ length: workers }, worker));
