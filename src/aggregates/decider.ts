@@ -1,7 +1,7 @@
 // The decider model of an aggregate: a command and the current state decide the new events,
 // and the events evolve the state. Pure functions, so the same decider runs in the caller
 // (`handle`) or at the stream's owner (`execute`), and its state can be snapshotted.
-import type { JsonValue, Metadata } from '../streams/event.js';
+import type { Metadata } from '../streams/event.js';
 import type { SnapshotPolicy } from './snapshot-policy.js';
 import type { StateCodec } from './state-codec.js';
 
@@ -35,5 +35,3 @@ export interface LoadedState<State> {
   /** The version of the snapshot the load started from, if any. */
   readonly fromSnapshot?: number;
 }
-
-export type { JsonValue };

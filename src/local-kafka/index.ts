@@ -3,4 +3,4 @@
 export { LocalKafkaCluster, type StartOptions } from './cluster.js';
 export { ensureKafkaJars, kafkaHome } from './home.js';
 export { connectToKafka, type KafkaForRun } from './connect.js';
-export { LocalSchemaRegistry, ensureRegistry } from './schema-registry.js';
+export { LocalSchemaRegistry } from './schema-registry.js';

@@ -25,7 +25,7 @@ function runnerJar(): string | undefined {
 }
 
 /** Resolves the registry's `zip:all` assembly with Maven and unpacks it (with the JDK's `jar`) unless present. */
-export async function ensureRegistry(log: (line: string) => void = () => undefined): Promise<string> {
+async function ensureRegistry(log: (line: string) => void = () => undefined): Promise<string> {
   const present = runnerJar();
   if (present) return present;
   const started = Date.now();

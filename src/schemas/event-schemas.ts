@@ -74,10 +74,6 @@ export class EventSchemas {
     return [...this.types].map(([type, versions]) => [type, versions.map((v) => v.schema)]);
   }
 
-  latestVersion(type: string): number | undefined {
-    return this.types.get(type)?.length;
-  }
-
   /** Throws InvalidEventError naming the field when `data` does not match the type's latest schema. */
   validate(index: number, type: string, data: unknown): number {
     const versions = this.types.get(type);
