@@ -5,7 +5,8 @@
 // they were written.
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import { EventSchemas, EventStore, type ConnectOptions } from '../../src/index.js';
+import { depositedV1 as catalogV1, depositedV3 as catalogV3 } from '../../examples/deposited-versions.js';
+import { EventStore, type ConnectOptions } from '../../src/index.js';
 import { LocalSchemaRegistry } from '../../src/local-kafka/index.js';
 import { runWindowed } from '../load.js';
 import { positiveInteger, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
@@ -19,20 +20,6 @@ export interface CodecOptions {
   readonly partitions: number;
   readonly upcastEvents: number;
 }
-
-const v1 = {
-  type: 'object',
-  properties: { account: { type: 'string' }, amount: { type: 'number' }, note: { type: 'string' } },
-  required: ['account', 'amount'],
-  additionalProperties: false,
-};
-const v2 = { ...v1, properties: { ...v1.properties, currency: { type: 'string' } } };
-const v3 = { ...v2, properties: { ...v2.properties, cents: { type: 'integer' } } };
-const catalogV1 = () => new EventSchemas().define('Deposited', 1, v1);
-const catalogV3 = () =>
-  catalogV1()
-    .define('Deposited', 2, v2, { upcast: (data) => ({ currency: 'EUR', ...(data as object) }) })
-    .define('Deposited', 3, v3, { upcast: (data) => ({ ...(data as object), cents: Math.round((data as { amount: number }).amount * 100) }) });
 
 const dataOf = (i: number) => ({ account: `acc-${i}`, amount: i % 1000, note: 'x'.repeat(180) });
 

@@ -5,25 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { depositedV1 as catalogV1, depositedV3 as catalogV3 } from '../../examples/deposited-versions.js';
 import { EventSchemas, EventStore, IncompatibleSchemaError, InvalidEventError, StreamNotFoundError, UnknownEventError, type Decider, type RecordedEvent } from '../../src/index.js';
 import { KafkaConsumer } from '../../src/kafka/index.js';
 import { LocalSchemaRegistry } from '../../src/local-kafka/index.js';
 
 const brokers = inject('brokers');
-
-// Closed content models: adding an optional property is then a BACKWARD-compatible change
-// (with open ones the registry rightly calls it a narrowing: old data may hold any value there).
-const v1 = { type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'], additionalProperties: false };
-const v2 = { ...v1, properties: { ...v1.properties, currency: { type: 'string' } } };
-const v3 = { ...v2, properties: { ...v2.properties, cents: { type: 'integer' } } };
-
-/** What the v1 code knew. */
-const catalogV1 = () => new EventSchemas().define('Deposited', 1, v1);
-/** What the v3 code knows: two upcasters on the way from version 1. */
-const catalogV3 = () =>
-  catalogV1()
-    .define('Deposited', 2, v2, { upcast: (data) => ({ currency: 'EUR', ...(data as object) }) })
-    .define('Deposited', 3, v3, { upcast: (data) => ({ ...(data as object), cents: Math.round((data as { amount: number }).amount * 100) }) });
 
 async function readAll(store: EventStore, streamId: string): Promise<RecordedEvent[]> {
   const out: RecordedEvent[] = [];
