@@ -537,6 +537,9 @@ export class EventStore {
 
   /** Waits until the local index holds everything committed to the stream before now, in every partition its history spans. */
   private async catchUpStream(partitionKey: string): Promise<void> {
+    // An owner knows its own partitions' moves as it commits them; anyone else may have missed
+    // a move committed a moment ago, and with it where the stream's latest events are.
+    if (!this.writers?.writerFor(this.routing.table.partitionOf(partitionKey))) await this.routing.caughtUp();
     await Promise.all(this.routing.table.historyOf(partitionKey).map((partition) => this.catchUp(partition)));
   }
 

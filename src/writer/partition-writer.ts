@@ -180,7 +180,12 @@ export class PartitionWriter {
    * moves to partition `to`: a marker ends its history here and the routing log sends its
    * appends there, in one transaction. Sealing a sealed shard answers its first seal.
    */
-  sealShard(generation: number, to: number, remote?: RemoteOrigin): Promise<ShardMove> {
+  async sealShard(generation: number, to: number, remote?: RemoteOrigin): Promise<ShardMove> {
+    // Routing must know the generation before the seal, or this writer would go on taking the
+    // shard's appends after sealing it. `grow` records the generation before asking.
+    const { routing } = this.options;
+    if (routing.table.generation < generation) await routing.caughtUp();
+    if (routing.table.generation < generation) throw new OwnershipChangedError(this.options.partition, `generation ${generation} is not in the routing log yet`);
     return new Promise((resolve, reject) => {
       if (this.state.is('closed')) {
         reject(new OwnershipChangedError(this.options.partition, 'this process no longer owns it'));
