@@ -12,7 +12,7 @@ export type WriterCommand =
   | { readonly cmd: 'drive'; readonly ref: number; readonly target: LoadTarget; readonly workers: number; readonly streams: number; readonly eventSize: number }
   | { readonly cmd: 'halt'; readonly ref: number }
   | { readonly cmd: 'sample'; readonly ref: number }
-  | { readonly cmd: 'window'; readonly ref: number; readonly from: number; readonly to: number }
+  | { readonly cmd: 'window'; readonly ref: number; readonly from: number; readonly to: number; readonly withEnds?: boolean }
   | { readonly cmd: 'close' };
 
 /**
@@ -30,6 +30,8 @@ export interface WindowReport {
   readonly transactions: number;
   /** Failed appends per error code (each failure retires its stream: its version is uncertain). */
   readonly failures: Record<string, number>;
+  /** With `withEnds`: per partition, when each acknowledged append ended (epoch ms, ascending). */
+  readonly endsByPartition?: Record<number, number[]>;
 }
 
 export type WriterReport =
@@ -58,19 +60,21 @@ class AppendLog {
   readonly failureEnds: number[] = [];
   readonly failureCodes: string[] = [];
 
-  window(from: number, to: number): WindowReport {
+  window(from: number, to: number, withEnds = false): WindowReport {
     const latenciesMs: number[] = [];
     const positions: { partition: number; offset: string }[] = [];
+    const endsByPartition: Record<number, number[]> = {};
     for (let i = 0; i < this.ends.length; i++) {
       if (this.ends[i]! < from || this.ends[i]! >= to) continue;
       latenciesMs.push(this.latencies[i]!);
       positions.push({ partition: this.partitions[i]!, offset: this.offsets[i]! });
+      if (withEnds) (endsByPartition[this.partitions[i]!] ??= []).push(this.ends[i]!);
     }
     const failures: Record<string, number> = {};
     for (let i = 0; i < this.failureEnds.length; i++) {
       if (this.failureEnds[i]! >= from && this.failureEnds[i]! < to) failures[this.failureCodes[i]!] = (failures[this.failureCodes[i]!] ?? 0) + 1;
     }
-    return { acks: latenciesMs.length, latenciesMs, transactions: transactionsFromOffsets(positions), failures };
+    return { acks: latenciesMs.length, latenciesMs, transactions: transactionsFromOffsets(positions), failures, ...(withEnds ? { endsByPartition } : {}) };
   }
 }
 const appendLog = new AppendLog();
@@ -187,7 +191,7 @@ process.on('message', (command: WriterCommand) => {
           break;
         }
         case 'window':
-          send({ type: 'window', ref: command.ref, report: appendLog.window(command.from, command.to) });
+          send({ type: 'window', ref: command.ref, report: appendLog.window(command.from, command.to, command.withEnds) });
           break;
         case 'close':
           await load?.stop();

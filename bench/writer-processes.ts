@@ -65,10 +65,10 @@ export class BenchWriter {
     return this.request({ cmd: 'sample', ref }, 'sample', ref);
   }
 
-  /** The load's acknowledged appends and failures between two instants (epoch ms). */
-  async window(from: number, to: number): Promise<WindowReport> {
+  /** The load's acknowledged appends and failures between two instants (epoch ms); `withEnds`: each one's end, per partition. */
+  async window(from: number, to: number, withEnds = false): Promise<WindowReport> {
     const ref = ++this.ref;
-    return (await this.request({ cmd: 'window', ref, from, to }, 'window', ref)).report;
+    return (await this.request({ cmd: 'window', ref, from, to, withEnds }, 'window', ref)).report;
   }
 
   /** Stops the load, closes the store (leaving the writer group: a rebalance), and waits for the exit. */

@@ -160,6 +160,32 @@ class Probe {
   }
 }
 
+/**
+ * The same pause seen by the load itself, where it is dense enough to see it: per partition
+ * with acknowledged load appends both before the change and after the group settled (when a
+ * process leaves, its own partitions lose their load and are left out), the longest interval
+ * between two of them, from every process's appends merged; and, as the steady reference, the
+ * median over those partitions of the longest interval in the second before the change.
+ */
+function longestLoadGaps(reports: readonly WindowReport[], began: number, settledAt: number): { longestGapMs: Map<number, number>; steadyGapMs: number } {
+  const ends = new Map<number, number[]>();
+  for (const report of reports) {
+    for (const [partition, list] of Object.entries(report.endsByPartition ?? {})) ends.set(Number(partition), [...(ends.get(Number(partition)) ?? []), ...list]);
+  }
+  const longestGapMs = new Map<number, number>();
+  const longestBefore: number[] = [];
+  for (const [partition, list] of [...ends].sort(([a], [b]) => a - b)) {
+    list.sort((a, b) => a - b);
+    if (!(list[0]! < began && list.at(-1)! > settledAt)) continue;
+    const gaps = list.slice(1).map((t, i) => t - list[i]!);
+    longestGapMs.set(partition, round(Math.max(...gaps), 1));
+    // Acks come in batches (one commit answers many appends), so the steady reference is the
+    // longest gap in the second before the change, not a typical one.
+    longestBefore.push(Math.max(0, ...gaps.filter((_, i) => list[i + 1]! < began)));
+  }
+  return { longestGapMs, steadyGapMs: round(median(longestBefore), 1) };
+}
+
 /** Partition -> pid of the process that owns it, from each process's owned partitions. */
 function ownersOf(writers: readonly BenchWriter[], owned: readonly number[][]): Map<number, number> {
   return new Map(owned.flatMap((partitions, i) => partitions.map((p): [number, number] => [p, writers[i]!.pid])));
@@ -266,6 +292,7 @@ async function measureTransition(r: Run, label: string, store: EventStore, write
   const ended = now();
   const gaps = await probe.stop();
   const load = loadFigures(await Promise.all(writers.map((w) => w.window(began, ended))), ended - began);
+  const loadGaps = longestLoadGaps(await Promise.all(writers.map((w) => w.window(began - 1000, ended, true))), began, settledAt);
   const pauses = [...gaps.longestGapMs].sort((a, b) => a - b);
   // Moved: another process owns the partition afterwards. The eager protocol restarts the
   // writers of the others too, so both kinds pause; the split shows by how much.
@@ -280,9 +307,14 @@ async function measureTransition(r: Run, label: string, store: EventStore, write
   figures[`${label}.probeSteadyGapMs`] = gaps.steadyGapMs;
   figures[`${label}.probeFailures`] = gaps.failures;
   figures[`${label}.loadMaxLatencyMs`] = load.latency.maxMs;
-  r.details[label] = { ownersBefore: [...ownersBefore], owned, probeLongestGapMsByPartition: gaps.longestGapMs, load };
+  if (loadGaps.longestGapMs.size > 0) {
+    figures[`${label}.loadGapMedianMs`] = round(median([...loadGaps.longestGapMs.values()]), 1);
+    figures[`${label}.loadGapMaxMs`] = round(Math.max(...loadGaps.longestGapMs.values()), 1);
+    figures[`${label}.loadSteadyGapMs`] = loadGaps.steadyGapMs;
+  }
+  r.details[label] = { ownersBefore: [...ownersBefore], owned, probeLongestGapMsByPartition: gaps.longestGapMs, loadLongestGapMsByPartition: Object.fromEntries(loadGaps.longestGapMs), load };
   r.context.log(
-    `${label}: group settled in ${figures[`${label}.settleMs`]} ms; longest probe gap per partition: median ${figures[`${label}.pauseMedianMs`]} ms (${moved.length} moved: ${figures[`${label}.pauseMovedMedianMs`] ?? '-'} ms, ${kept.length} kept: ${figures[`${label}.pauseKeptMedianMs`] ?? '-'} ms), max ${figures[`${label}.pauseMaxMs`]} ms (steady gap ${gaps.steadyGapMs} ms, ${gaps.failures} probe failures); load: max latency ${load.latency.maxMs} ms, failures ${JSON.stringify(load.failures)}`,
+    `${label}: group settled in ${figures[`${label}.settleMs`]} ms; longest probe gap per partition: median ${figures[`${label}.pauseMedianMs`]} ms (${moved.length} moved: ${figures[`${label}.pauseMovedMedianMs`] ?? '-'} ms, ${kept.length} kept: ${figures[`${label}.pauseKeptMedianMs`] ?? '-'} ms), max ${figures[`${label}.pauseMaxMs`]} ms (steady gap ${gaps.steadyGapMs} ms, ${gaps.failures} probe failures); load: longest gap per partition median ${figures[`${label}.loadGapMedianMs`] ?? '-'} ms, max ${figures[`${label}.loadGapMaxMs`] ?? '-'} ms (steady ${loadGaps.steadyGapMs} ms, ${loadGaps.longestGapMs.size} partitions), max latency ${load.latency.maxMs} ms, failures ${JSON.stringify(load.failures)}`,
   );
 }
 
@@ -380,7 +412,7 @@ export const scaleOut: Scenario<ScaleOutOptions> = {
       `Load: ${o.concurrency} appends in flight in all, split evenly over the processes, over ${o.streams} new streams in all; worker w of c in a process appends to its streams w, w+c, ... in turn with the exact expected version (as append-uncontended), one ${o.eventSize}-byte event per append. After each join the load restarts on fresh streams of the new ownership; ${o.warmS} s of load, then a ${o.measureS} s window. Events/s: appends acknowledged in the window (summed over the processes) / window; latency from append() to its result. appendsPerTransaction from the appends' positions (store-fixture's transactionsFromOffsets).`,
       `Idle cost: at each step, before the load starts, ${o.idleS} s with the processes connected and no appends (their consumers keep fetching and heartbeating): idle.* cores.`,
       'CPU in cores (CPU seconds per wall second) over the window: each writer process from process.cpuUsage() reported over IPC; the broker JVM and the whole machine from /proc (/proc/<pid>/stat, /proc/stat); "other" is the machine minus these processes and the bench process (others\' work on the shared machine).',
-      `Pause on a join or a leave, under load: while processes are added (between steps) and when the last one leaves at the end (close(): it leaves the group), the bench process's own store (writer: false) keeps one probe append in flight per partition (${o.probeIntervalMs} ms apart), which goes through <store>.appends to the current owner. Per partition, the longest interval between two acknowledged probe appends from shortly before the change until every partition has answered after the group settled; pauseMedianMs and pauseMaxMs over the partitions, next to the probe's steady gap (interval plus one remote append). The writer group uses the eager rebalance protocol, so every partition changes hands at every rebalance, not only the moved ones.`,
+      `Pause on a join or a leave, under load: while processes are added (between steps) and when the last one leaves at the end (close(): it leaves the group), the bench process's own store (writer: false) keeps one probe append in flight per partition (${o.probeIntervalMs} ms apart), which goes through <store>.appends to the current owner. Per partition, the longest interval between two acknowledged probe appends from shortly before the change until every partition has answered after the group settled; pauseMedianMs and pauseMaxMs over the partitions, next to the probe's steady gap (interval plus one remote append). The same from the load itself (loadGap*): per partition that had load appends before the change and after the group settled, the longest interval between two acknowledged ones (all processes' merged), next to the longest such interval in the second before the change (loadSteadyGapMs, median over the partitions); the load keeps its streams through the change, so appends to a partition that moves go to its new owner through <store>.appends. When a process leaves, its own load stops, so its partitions count only in the probe's figures. The writer group uses the eager rebalance protocol: every writer is stopped and restarted at every rebalance, so kept partitions pause too (pauseKeptMedianMs).`,
       'Steps run in one order (1 then 2 then 4 processes) on one store per repetition: the later steps meet a partition history that is a few tens of thousands of events longer.',
       'Figures are comparable only within one run; the machine (2 cores) is shared, see cpu.otherCores.',
     ];
@@ -397,7 +429,7 @@ export const scaleOut: Scenario<ScaleOutOptions> = {
     const labels = [...new Set(Object.keys(medians).filter((k) => /^(add|remove)\d+to\d+\./.test(k)).map((k) => k.split('.')[0]!))];
     for (const label of labels) {
       lines.push(
-        `  ${label}: settled in ${show(`${label}.settleMs`, ' ms')}; longest probe gap per partition: median ${show(`${label}.pauseMedianMs`, ' ms')} (moved ${show(`${label}.pauseMovedMedianMs`, ' ms')}, kept ${show(`${label}.pauseKeptMedianMs`, ' ms')}), max ${show(`${label}.pauseMaxMs`, ' ms')} (steady ${show(`${label}.probeSteadyGapMs`, ' ms')}); load max latency ${show(`${label}.loadMaxLatencyMs`, ' ms')}`,
+        `  ${label}: settled in ${show(`${label}.settleMs`, ' ms')}; longest probe gap per partition: median ${show(`${label}.pauseMedianMs`, ' ms')} (moved ${show(`${label}.pauseMovedMedianMs`, ' ms')}, kept ${show(`${label}.pauseKeptMedianMs`, ' ms')}), max ${show(`${label}.pauseMaxMs`, ' ms')} (steady ${show(`${label}.probeSteadyGapMs`, ' ms')}); load: longest gap per partition median ${show(`${label}.loadGapMedianMs`, ' ms')}, max ${show(`${label}.loadGapMaxMs`, ' ms')} (steady ${show(`${label}.loadSteadyGapMs`, ' ms')}), max latency ${show(`${label}.loadMaxLatencyMs`, ' ms')}`,
       );
     }
     return lines;
