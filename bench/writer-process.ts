@@ -39,7 +39,7 @@ export type WriterReport =
   | { readonly type: 'owned'; readonly ref: number; readonly owned: number[] }
   | { readonly type: 'driving'; readonly ref: number; readonly partitions: number[]; readonly streams: number }
   | { readonly type: 'halted'; readonly ref: number }
-  | { readonly type: 'sample'; readonly ref: number; readonly cpuUs: number; readonly acks: number }
+  | { readonly type: 'sample'; readonly ref: number; readonly cpuUs: number }
   | { readonly type: 'window'; readonly ref: number; readonly report: WindowReport }
   | { readonly type: 'error'; readonly message: string };
 
@@ -187,7 +187,7 @@ process.on('message', (command: WriterCommand) => {
           break;
         case 'sample': {
           const cpu = process.cpuUsage();
-          send({ type: 'sample', ref: command.ref, cpuUs: cpu.user + cpu.system, acks: appendLog.ends.length });
+          send({ type: 'sample', ref: command.ref, cpuUs: cpu.user + cpu.system });
           break;
         }
         case 'window':

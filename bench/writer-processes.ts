@@ -59,7 +59,7 @@ export class BenchWriter {
     await this.request({ cmd: 'halt', ref }, 'halted', ref);
   }
 
-  /** The process's CPU time so far (user + system, µs) and its acknowledged appends so far. */
+  /** The process's CPU time so far (user + system, µs). */
   async sample(): Promise<Reported<'sample'>> {
     const ref = ++this.ref;
     return this.request({ cmd: 'sample', ref }, 'sample', ref);

@@ -42,7 +42,6 @@ const now = () => performance.timeOrigin + performance.now();
 interface CpuSnapshot {
   readonly at: number;
   readonly writersS: number[];
-  readonly writerAcks: number[];
   readonly parentS: number;
   readonly brokerS: number | undefined;
   readonly machineBusyS: number;
@@ -57,7 +56,6 @@ async function cpuSnapshot(writers: readonly BenchWriter[], brokerPids: readonly
   return {
     at,
     writersS: samples.map((s) => s.cpuUs / 1e6),
-    writerAcks: samples.map((s) => s.acks),
     parentS: (parent.user + parent.system) / 1e6,
     brokerS: broker,
     machineBusyS: machine.busyS,
