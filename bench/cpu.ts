@@ -1,0 +1,52 @@
+// CPU time of the machine, of a process by pid (the broker's JVM), and of the local broker's
+// nodes, read from /proc, so that a scenario can say where the cores went during a window.
+import { readFileSync } from 'node:fs';
+import { LocalKafkaCluster } from '../src/local-kafka/index.js';
+
+/** Clock ticks per second of /proc's counters: USER_HZ, 100 on every Linux this runs on. */
+const ticksPerSecond = 100;
+
+export interface MachineCpu {
+  /** CPU seconds spent busy (everything but idle and iowait), summed over all cores. */
+  readonly busyS: number;
+  /** CPU seconds in all states, summed over all cores. */
+  readonly totalS: number;
+}
+
+/** The machine's counters from the first line of /proc/stat; zeros where /proc is missing. */
+export function machineCpu(): MachineCpu {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already inside user).
+    const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    return { busyS: (total - idle) / ticksPerSecond, totalS: total / ticksPerSecond };
+  } catch {
+    return { busyS: 0, totalS: 0 };
+  }
+}
+
+/** CPU seconds (user + system) a process has used, or undefined when it is gone or unreadable. */
+export function processCpuS(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
+    const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(after[11]) + Number(after[12])) / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The pids of the local cluster's broker nodes that serve these brokers (a cluster started by
+ * `src/local-kafka` for this checkout, `bench` or `default`); empty for an external broker.
+ */
+export function localBrokerPids(brokers: readonly string[]): number[] {
+  for (const name of ['bench', 'default']) {
+    const cluster = LocalKafkaCluster.find(name);
+    if (!cluster || !cluster.brokers.some((broker) => brokers.includes(broker))) continue;
+    return cluster.nodeIds.map((id) => cluster.pid(id)).filter((pid): pid is number => pid !== undefined);
+  }
+  return [];
+}
