@@ -167,7 +167,8 @@ process.on('message', (command: WriterCommand) => {
     try {
       switch (command.cmd) {
         case 'connect':
-          store = await EventStore.connect(command.options);
+          // The store's operational messages (writers starting, stopping, failing) go to stderr.
+          store = await EventStore.connect({ ...command.options, log: (line) => process.stderr.write(`[writer ${process.pid}] ${line}\n`) });
           send({ type: 'connected', pid: process.pid });
           break;
         case 'owned':

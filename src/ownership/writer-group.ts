@@ -66,6 +66,9 @@ export class WriterGroup {
         // A member joining or leaving, or partitions added, moves only the partitions that
         // change owner: the other writers go on (docs/decisions/0005-online-growth.md).
         'partition.assignment.strategy': 'cooperative-sticky',
+        // Members learn of a rebalance from a heartbeat's answer, and a cooperative rebalance
+        // takes two rounds: frequent heartbeats keep a join or a leave to a second or two.
+        'heartbeat.interval.ms': Math.max(100, Math.min(1_000, Math.floor(options.sessionTimeoutMs / 20))),
       },
     });
     // A shard sealed for a partition owned here is opened by its writer.

@@ -1,6 +1,7 @@
 // Every process's copy of the routing table: it reads `<store>.routing` (one compacted
 // partition, read_committed) from the start and follows it, so that routing changes committed
 // by owners (seals, opens) and by `grow` (generations) reach every process.
+import { withTimeout } from '../errors.js';
 import { KafkaConsumer, KafkaProducer, type KafkaAdmin, type KafkaConnection } from '../kafka/index.js';
 import { decodeRoutingEntry, encodeGeneration, type RoutingEntry } from '../records/routing-record.js';
 import { RoutingTable, type ShardMove } from './routing.js';
@@ -41,11 +42,16 @@ export class RoutingLog {
     return log;
   }
 
-  /** Resolves once every routing change committed before this call is applied here. */
-  async caughtUp(): Promise<void> {
+  /** Resolves once every routing change committed before this call is applied here; bounded like every wait on Kafka. */
+  async caughtUp(timeoutMs = 30_000): Promise<void> {
     const end = (await this.admin.endOffsets(this.topic, [0], 'read_committed')).get(0) ?? 0;
     if (this.next >= end) return;
-    await new Promise<void>((resolve) => this.waiters.add({ offset: end, resolve }));
+    const waiter = { offset: end, resolve: () => undefined };
+    try {
+      await withTimeout(`reading the routing log ${this.topic} up to offset ${end}`, timeoutMs, new Promise<void>((resolve) => this.waiters.add(Object.assign(waiter, { resolve }))));
+    } finally {
+      this.waiters.delete(waiter);
+    }
   }
 
   /** Calls `listener` with every routing change applied from now on. */

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, TimeoutError, withTimeout } from '../errors.js';
 import { brokersFromEnvironment, KafkaAdmin, validateBrokers, type KafkaConnection } from '../kafka/index.js';
 import { evolveWith, loadAggregate, snapshotIfDue } from '../aggregates/aggregate-state.js';
 import { CommandRunner, type AnyDecider, type ExecuteResult } from '../aggregates/command-runner.js';
@@ -287,7 +287,7 @@ export class EventStore {
     for (;;) {
       if (this.routing.table.move(generation, from, to)) return;
       try {
-        await this.routed<unknown>('grow', () => from, (writer, _partition, remainingMs) =>
+        await this.routed<unknown>('grow', '', () => from, (writer, _partition, remainingMs) =>
           writer
             ? writer.sealShard(generation, to)
             : this.remote.append({ streamId: '', partitionKey: '', partition: from, expectedVersion: 'any', events: [], handOver: { generation, to } }, remainingMs),
@@ -314,7 +314,7 @@ export class EventStore {
   }
 
   private appendEncoded(streamId: string, partitionKey: string, events: EncodedEvent[], expectedVersion: ExpectedVersion, snapshot?: PendingSnapshot): Promise<AppendResult> {
-    return this.routed('append', () => this.routing.table.partitionOf(partitionKey), (writer, partition, remainingMs) =>
+    return this.routed('append', streamId, () => this.routing.table.partitionOf(partitionKey), (writer, partition, remainingMs) =>
       writer
         ? new Promise<AppendResult>((resolve, reject) =>
             writer.enqueue({ streamId, partitionKey, expectedVersion, events, ...(snapshot ? { snapshot } : {}), resolve, reject }),
@@ -330,6 +330,7 @@ export class EventStore {
    */
   private async routed<T>(
     operation: string,
+    streamId: string,
     route: () => number,
     send: (writer: PartitionWriter | undefined, partition: number, remainingMs: number) => Promise<T>,
   ): Promise<T> {
@@ -337,8 +338,16 @@ export class EventStore {
     for (let attempt = 0; ; attempt++) {
       this.ensureOpen(operation);
       const partition = route();
+      const remainingMs = Math.max(1, deadline - Date.now());
       try {
-        return await send(this.writers?.writerFor(partition), partition, Math.max(1, deadline - Date.now()));
+        const writer = this.writers?.writerFor(partition);
+        // The remote path bounds itself; a writer of this process that does not answer in time
+        // (stuck starting, say) may still apply the request later: its outcome is unknown.
+        if (!writer) return await send(undefined, partition, remainingMs);
+        return await withTimeout(operation, remainingMs, send(writer, partition, remainingMs)).catch((error: unknown) => {
+          if (error instanceof TimeoutError) throw new AppendOutcomeUnknownError(streamId, `${operation} got no answer from the writer of partition ${partition} within ${remainingMs} ms`, { cause: error });
+          throw error;
+        });
       } catch (error) {
         if (!(error instanceof OwnershipChangedError) || Date.now() + 50 >= deadline) throw error;
         await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** attempt)));
@@ -371,7 +380,7 @@ export class EventStore {
     const commandId = options.commandId ?? randomUUID();
     validateStreamId(commandId, 'commandId');
     const partitionKey = options.partitionKey ?? streamId;
-    const result = await this.routed('execute', () => this.routing.table.partitionOf(partitionKey), (writer, partition, remainingMs) =>
+    const result = await this.routed('execute', streamId, () => this.routing.table.partitionOf(partitionKey), (writer, partition, remainingMs) =>
       writer
         ? new Promise<ExecuteResult>((resolve, reject) =>
             this.commands.run({ decider: name, commandId, streamId, partitionKey, command: JSON.parse(payload) as unknown }, writer, { resolve, reject }),
