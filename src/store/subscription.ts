@@ -125,7 +125,15 @@ export class Subscription {
   private async run(): Promise<void> {
     try {
       while (this.running) {
-        const messages = await this.consumer.consume(500, 100);
+        let messages: KafkaMessage[];
+        try {
+          messages = await this.consumer.consume(500, 100);
+        } catch (error) {
+          // A slow or briefly unreachable broker is waited out; only the handler's errors end a subscription.
+          if (!(error as { retriable?: boolean }).retriable) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          continue;
+        }
         await this.handle(messages);
         await this.passBarriers();
       }
@@ -148,7 +156,8 @@ export class Subscription {
   private async reached(partition: number, offset: number): Promise<boolean> {
     if ((this.next.get(partition) ?? -1) >= offset) return true;
     if (!this.durable) return false;
-    const [committed] = await this.consumer.committed([{ topic: this.topic, partition }], 10_000);
+    // Not known now (the coordinator is slow, say) is "not yet": the barrier is asked again.
+    const [committed] = await this.consumer.committed([{ topic: this.topic, partition }], 10_000).catch(() => []);
     return committed !== undefined && committed.offset >= offset;
   }
 

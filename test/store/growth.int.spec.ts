@@ -74,6 +74,9 @@ describe('online growth', () => {
     };
     const subscription = await store.subscribe({ from: 'start' }, record(seen));
     const named = await store.subscribe({ from: 'end', name: 'audit' }, record(durable));
+    const ended: string[] = [];
+    void subscription.done.catch((error: unknown) => ended.push(`anonymous: ${String(error)}`));
+    void named.done.catch((error: unknown) => ended.push(`named: ${String(error)}`));
     const streams = Array.from({ length: 60 }, (_, i) => `sub-${i}`);
     const versions = new Map<string, number>();
     let appending = true;
@@ -96,6 +99,8 @@ describe('online growth', () => {
     const count = (m: Map<string, number[]>) => [...m.values()].reduce((sum, v) => sum + v.length, 0);
     const deadline = Date.now() + 60_000;
     while ((count(seen) < total || count(durable) < total) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(ended, 'no subscription ended on an error').toEqual([]);
+    expect({ anonymous: count(seen), named: count(durable) }).toEqual({ anonymous: total, named: total });
     for (const [streamId, last] of versions) {
       const expected = Array.from({ length: last + 1 }, (_, i) => i);
       expect(seen.get(streamId), streamId).toEqual(expected);
