@@ -118,6 +118,17 @@ export class KafkaConsumer {
     incremental(this.client).incrementalUnassign(partitions);
   }
 
+  /** Reads the topic's metadata now, so that partitions added since can be assigned and fetched. */
+  refreshMetadata(topic: string, timeoutMs = 5_000): Promise<void> {
+    return withTimeout(
+      'metadata',
+      timeoutMs + 2_000,
+      new Promise<void>((resolve, reject) => {
+        this.client.getMetadata({ topic, timeout: timeoutMs }, (error) => (error ? reject(kafkaError('metadata', error)) : resolve()));
+      }),
+    );
+  }
+
   /** Up to `max` records; waits at most `waitMs` when none is available. */
   consume(max: number, waitMs: number): Promise<Message[]> {
     this.client.setDefaultConsumeTimeout(waitMs);

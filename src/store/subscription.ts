@@ -4,6 +4,7 @@
 // A shard moved by growth continues in another partition: its open marker holds that
 // partition back until the old partition has been handled up to the shard's seal.
 import { KafkaConsumer, type KafkaConnection, type KafkaMessage } from '../kafka/index.js';
+import { kafkaErrorCodes } from '../kafka/errors.js';
 import type { RoutingLog } from '../partitioning/routing-log.js';
 import { storedEventFrom, type StoredEvent } from '../records/event-record.js';
 import { decodeMarker } from '../records/routing-record.js';
@@ -96,12 +97,16 @@ export class Subscription {
     for (const partition of partitions) if (!starts.has(partition)) starts.set(partition, 0);
     consumer.addPartitions(partitions.map((partition) => ({ topic, partition, offset: starts.get(partition)! })));
     const subscription = new Subscription(consumer, topic, handler, false, read, starts);
-    // Partitions added by growth are read from their first record.
+    // Partitions added by growth are read from their first record, once this consumer knows them.
     subscription.stopFollowingRouting = routing.onChange((entry) => {
       if (entry.kind !== 'generation') return;
       const added = Array.from({ length: entry.partitions }, (_, partition) => partition).filter((partition) => !subscription.next.has(partition));
+      if (added.length === 0) return;
       for (const partition of added) subscription.next.set(partition, 0);
-      if (added.length > 0) consumer.addPartitions(added.map((partition) => ({ topic, partition, offset: 0 })));
+      void consumer
+        .refreshMetadata(topic)
+        .catch(() => undefined)
+        .then(() => consumer.addPartitions(added.map((partition) => ({ topic, partition, offset: 0 }))));
     });
     return subscription;
   }
@@ -129,8 +134,11 @@ export class Subscription {
         try {
           messages = await this.consumer.consume(500, 100);
         } catch (error) {
-          // A slow or briefly unreachable broker is waited out; only the handler's errors end a subscription.
-          if (!(error as { retriable?: boolean }).retriable) throw error;
+          // A slow or briefly unreachable broker, or a partition added a moment ago, is waited
+          // out; only the handler's errors end a subscription.
+          const code = (error as { kafkaCode?: number }).kafkaCode;
+          const transient = (error as { retriable?: boolean }).retriable === true || code === kafkaErrorCodes.ERR__UNKNOWN_PARTITION || code === kafkaErrorCodes.ERR_UNKNOWN_TOPIC_OR_PART;
+          if (!transient) throw error;
           await new Promise((resolve) => setTimeout(resolve, 100));
           continue;
         }
