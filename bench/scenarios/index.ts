@@ -3,9 +3,10 @@ import type { AnyScenario } from '../scenario.js';
 import { appendContended } from './append-contended.js';
 import { appendUncontended } from './append-uncontended.js';
 import { codec } from './codec.js';
+import { compare } from './compare.js';
 import { hotStream } from './hot-stream.js';
 import { loadAggregate } from './load-aggregate.js';
 import { rawProduce } from './raw-produce.js';
 import { readStream } from './read-stream.js';
 
-export const scenarios: AnyScenario[] = [rawProduce, appendUncontended, appendContended, readStream, loadAggregate, hotStream, codec];
+export const scenarios: AnyScenario[] = [rawProduce, appendUncontended, appendContended, readStream, loadAggregate, hotStream, codec, compare];
