@@ -86,8 +86,8 @@ export interface EmmettStore {
 
 /**
  * Emmett's PostgreSQL event store on a pool of `poolSize` connections (pg's default is 10;
- * the comparison gives Emmett as many connections as it has concurrent writers), schema
- * migrated before the clock starts.
+ * the comparison gives Emmett as many connections as it has concurrent writers), its schema
+ * migrated and its connections open before the clock starts.
  */
 export async function connectEmmett(url: string, poolSize: number): Promise<EmmettStore> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
@@ -96,6 +96,8 @@ export async function connectEmmett(url: string, poolSize: number): Promise<Emme
   pool.on('error', () => undefined);
   const store = getPostgreSQLEventStore(url, { connectionOptions: { pool } });
   await store.schema.migrate();
+  // Every connection of the pool open before the clock starts, as Scribe's producers are connected and primed.
+  await Promise.all(Array.from({ length: poolSize }, () => pool.query('select pg_sleep(0.01)')));
   return {
     store,
     async close() {

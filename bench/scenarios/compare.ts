@@ -49,10 +49,10 @@ function listOf<T extends string>(name: string, value: unknown, allowed: readonl
   return items as T[];
 }
 
-/** The run's own resources, made by the first repetition and released after the last. */
+/** What the repetitions of one run share: the catch-up log, written once and only read, and its database. */
 interface RunResources {
+  /** Names this run's databases: scribe_bench_<stamp>_<purpose>. */
   readonly stamp: string;
-  writes?: { database: FreshDatabase; emmett: EmmettStore };
   catchUp?: CatchUpLog;
   readonly databases: FreshDatabase[];
 }
@@ -61,45 +61,50 @@ let resources: RunResources | undefined;
 /** The PostgreSQL server's facts, recorded with the versions of the run. */
 let serverFacts: PostgresFacts | undefined;
 
-function databaseName(stamp: string, purpose: string): string {
-  return `scribe_bench_${stamp}_${purpose}`;
+async function freshDatabase(run: RunResources, url: string, purpose: string): Promise<FreshDatabase> {
+  const database = await FreshDatabase.create(url, `scribe_bench_${run.stamp}_${purpose}`);
+  run.databases.push(database);
+  return database;
 }
 
 async function run(o: CompareOptions, context: BenchContext): Promise<RepetitionResult> {
   const systems = new Set(o.systems);
-  if (!resources) {
-    resources = { stamp: new Date().toISOString().replace(/[-:.]/g, '').toLowerCase().slice(0, 15), databases: [] };
-    if (systems.has('emmett')) {
-      serverFacts = await postgresFacts(o.postgresUrl);
-      const database = await FreshDatabase.create(o.postgresUrl, databaseName(resources.stamp, 'writes'));
-      resources.databases.push(database);
-      resources.writes = { database, emmett: await connectEmmett(database.url, o.poolSize) };
-      context.log(`emmett: database ${database.name} on PostgreSQL ${serverFacts.serverVersion} (fsync ${serverFacts.fsync}, synchronous_commit ${serverFacts.synchronousCommit}), pool of ${o.poolSize}`);
-    }
-  }
+  resources ??= { stamp: new Date().toISOString().replace(/[-:.]/g, '').toLowerCase().slice(0, 15), databases: [] };
   const run = resources;
-  const workloadContext: WorkloadContext = { brokers: context.brokers, systems, repetition: context.repetition, emmett: run.writes?.emmett, tag: `r${context.warmUp ? 'w' : ''}${context.repetition}-${randomSuffix()}`, log: context.log };
-
-  const results: WorkloadResult[] = [];
-  for (const workload of o.workloads) {
-    if (workload === 'concurrent-writers') results.push(await concurrentWriters(o.concurrentWriters, workloadContext));
-    if (workload === 'hot-stream') results.push(await hotStream(o.hotStream, workloadContext));
-    if (workload === 'read-stream') results.push(await readStream(o.readStream, workloadContext));
-    if (workload === 'catch-up') {
-      run.catchUp ??= await CatchUpLog.write(o.catchUp, workloadContext, async () => {
-        const database = await FreshDatabase.create(o.postgresUrl, databaseName(run.stamp, 'log'));
-        run.databases.push(database);
-        return database;
-      });
-      results.push(await run.catchUp.measure(o.catchUp, workloadContext));
+  const label = `${context.warmUp ? 'w' : 'r'}${context.repetition}`;
+  // Emmett writes into a database of this repetition's own, as Scribe gets fresh topics per workload.
+  let writes: { database: FreshDatabase; emmett: EmmettStore } | undefined;
+  if (systems.has('emmett')) {
+    serverFacts ??= await postgresFacts(o.postgresUrl);
+    const database = await freshDatabase(run, o.postgresUrl, label);
+    writes = { database, emmett: await connectEmmett(database.url, o.poolSize) };
+    context.log(`emmett: database ${database.name} on PostgreSQL ${serverFacts.serverVersion} (fsync ${serverFacts.fsync}, synchronous_commit ${serverFacts.synchronousCommit}), pool of ${o.poolSize}`);
+  }
+  try {
+    const workloadContext: WorkloadContext = { brokers: context.brokers, systems, repetition: context.repetition, emmett: writes?.emmett, tag: `${label}-${randomSuffix()}`, log: context.log };
+    const results: WorkloadResult[] = [];
+    for (const workload of o.workloads) {
+      if (workload === 'concurrent-writers') results.push(await concurrentWriters(o.concurrentWriters, workloadContext));
+      if (workload === 'hot-stream') results.push(await hotStream(o.hotStream, workloadContext));
+      if (workload === 'read-stream') results.push(await readStream(o.readStream, workloadContext));
+      if (workload === 'catch-up') {
+        run.catchUp ??= await CatchUpLog.write(o.catchUp, workloadContext, () => freshDatabase(run, o.postgresUrl, 'log'));
+        results.push(await run.catchUp.measure(o.catchUp, workloadContext));
+      }
+    }
+    const figures: Record<string, number> = Object.assign({}, ...results.map((r) => r.figures));
+    addRatios(figures, [...ratioDefinitions(ratioPlan(o)), ...readRatioDefinitions(o.readStream.events, o.readStream.aggregateEvents)]);
+    const selfChecks: SelfCheckSummary[] = results.flatMap((r) => r.selfChecks);
+    for (const check of selfChecks) figures[`selfChecks.${check.system}.${check.workload}.eventsReadBack`] = check.events;
+    context.log(`self-checks passed: ${selfChecks.map((c) => `${c.system} ${c.workload} (${c.events} events in ${c.streams} streams)`).join(', ')}`);
+    return { figures, details: { selfChecks, postgres: serverFacts, ...Object.assign({}, ...results.map((r) => r.details)) } };
+  } finally {
+    if (writes) {
+      await writes.emmett.close();
+      await writes.database.drop();
+      run.databases.splice(run.databases.indexOf(writes.database), 1);
     }
   }
-  const figures: Record<string, number> = Object.assign({}, ...results.map((r) => r.figures));
-  addRatios(figures, [...ratioDefinitions(ratioPlan(o)), ...readRatioDefinitions(o.readStream.events, o.readStream.aggregateEvents)]);
-  const selfChecks: SelfCheckSummary[] = results.flatMap((r) => r.selfChecks);
-  for (const check of selfChecks) figures[`selfChecks.${check.system}.${check.workload}.eventsReadBack`] = check.events;
-  context.log(`self-checks passed: ${selfChecks.map((c) => `${c.system} ${c.workload} (${c.events} events in ${c.streams} streams)`).join(', ')}`);
-  return { figures, details: { selfChecks, ...Object.assign({}, ...results.map((r) => r.details)) } };
 }
 
 function ratioPlan(o: CompareOptions) {
@@ -110,7 +115,6 @@ async function release(): Promise<void> {
   const run = resources;
   resources = undefined;
   if (!run) return;
-  await run.writes?.emmett.close();
   await run.catchUp?.remove();
   for (const database of run.databases) await database.drop();
 }
@@ -199,7 +203,7 @@ export const compare: Scenario<CompareOptions> = {
     const cw = o.concurrentWriters;
     return [
       `Systems: ${o.systems.join(', ')}; workloads: ${o.workloads.join(', ')}${o.smoke ? '; SMOKE sizes (not a measurement)' : ''}. In each repetition the order of the systems within a workload rotates.`,
-      `Scribe: one EventStore (writer: true) owning every partition of a fresh ${cw.partitions}-partition store (RF 1) per workload and repetition, on the local broker. Raw: the same client (@confluentinc/kafka-javascript) through Scribe's KafkaProducer/KafkaConsumer. Emmett: @event-driven-io/emmett-postgresql on ${o.postgresUrl.replace(/\/[^/]*$/, '')}, a fresh database per run (scribe_bench_<time>_writes, and _log for catch-up), dropped at the end; a pg pool of ${o.poolSize} connections (pg's default would be 10); PostgreSQL settings in details. Kafka runs with RF 1 and does not fsync on commit; PostgreSQL fsyncs its WAL on every commit unless synchronous_commit is off (recorded).`,
+      `Scribe: one EventStore (writer: true) owning every partition of a fresh ${cw.partitions}-partition store (RF 1) per workload and repetition, on the local broker. Raw: the same client (@confluentinc/kafka-javascript) through Scribe's KafkaProducer/KafkaConsumer. Emmett: @event-driven-io/emmett-postgresql on ${o.postgresUrl.replace(/\/[^/]*$/, '')}, a fresh database per repetition for the writing workloads (scribe_bench_<time>_r<N>) and one per run for catch-up (_log), each dropped when done; a pg pool of ${o.poolSize} connections (pg's default would be 10); PostgreSQL settings in details. Kafka runs with RF 1 and does not fsync on commit; PostgreSQL fsyncs its WAL on every commit unless synchronous_commit is off (recorded).`,
       `concurrent-writers: ${cw.writers.join('/')} writers; ${cw.appends} appends of one ${cw.eventSize}-byte event (JSON {"p":"x…"}) per level, each to a stream chosen uniformly among ${cw.streams} that no other writer is appending to, with its exact expected version (no conflicts). Latency: append call to result. Raw idempotent: ${cw.appends} records of ${cw.eventSize} bytes per level with as many sends in flight as writers (raw-produce's latency case). Raw transactional: raw-produce's reference, ${cw.rawTransactions} transactions of N records (N = ${cw.commitEvery.join(', ')}), its latency the transaction's.`,
       `hot-stream: one fresh stream per level, opened first; ${o.hotStream.writers.join('/')} writers issue Deposit commands of examples/bank-account.ts until ${o.hotStream.commands} were accepted. Scribe execute (at the owner) and handle (load, decide, append, retry 1-50 ms jittered backoff); Emmett CommandHandler (aggregateStream, decide, appendToStream with the read version) retrying version conflicts with the same backoff (async-retry: minTimeout 1, maxTimeout 50, factor 2, randomize). Retries = attempts - commands.`,
       `read-stream: a stream of ${o.readStream.events} events read whole ${o.readStream.reads} times (events/s = events / median read time); an aggregate of ${o.readStream.aggregateEvents} events (Opened + Deposited) loaded: Scribe store.load with a snapshot near the head (50 events folded after it), Emmett aggregateStream folding every event (it has no snapshots), fewer loads (at least 3, about 300,000 events folded per measurement).`,
