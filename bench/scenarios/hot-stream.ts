@@ -46,7 +46,6 @@ export async function measureHotStream(store: EventStore, path: Path, writers: n
   const latency = latencySummary(latencies);
   return {
     streamId,
-    retries,
     figures: { commandsPerSec: perSecond(commands, elapsedMs), retriesPerCommandRatio: round(retries / commands, 2), p50Ms: latency.p50Ms, p95Ms: latency.p95Ms, p99Ms: latency.p99Ms },
   };
 }

@@ -477,8 +477,9 @@ export interface RawIdempotentOptions {
 }
 
 /**
- * This scenario's latency measurement of the chosen client (idempotent, acks=all, one record
- * per send, `window` sends in flight) on a fresh topic. Figures: p50Ms, p95Ms, p99Ms, recordsPerSec.
+ * raw-produce's latency measurement of the chosen client (idempotent, acks=all, one record per
+ * send, `window` sends in flight) on a fresh topic, for the compare scenario's concurrent
+ * writers. Figures: p50Ms, p95Ms, p99Ms, recordsPerSec.
  */
 export function measureRawIdempotent(brokers: string[], o: RawIdempotentOptions): Promise<CaseResult> {
   return withFreshTopic(brokers, { prefix: `bench-raw-idem-${o.window}`, partitions: o.partitions, replicationFactor: o.replicationFactor }, (topic) =>
