@@ -9,7 +9,7 @@
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { STREAM_DOES_NOT_EXIST } from '@event-driven-io/emmett';
-import type { PostgresEventStore } from '@event-driven-io/emmett-postgresql';
+import { postgreSQLEventStoreMessageBatchPuller, type PostgresEventStore } from '@event-driven-io/emmett-postgresql';
 import { EventStore } from '../../src/index.js';
 import { KafkaAdmin, KafkaConsumer } from '../../src/kafka/index.js';
 import { ensureTopics, topicNames } from '../../src/store/topics.js';
@@ -26,6 +26,16 @@ export interface CatchUpOptions {
   readonly events: number;
   /** Events in Emmett's log (the same unless --emmett-catch-up-events says fewer). */
   readonly emmettEvents: number;
+  /**
+   * Appends in flight while Emmett's log is written. 1 by default: with more, transactions
+   * commit with interleaved global positions, and Emmett 0.42's consumer, which reads
+   * `global_position >= last + 1 ORDER BY transaction_id, global_position`
+   * (readMessagesBatch in @event-driven-io/emmett-postgresql), skips events (seen here:
+   * 3,000 of 10,000 read with 8 writers); the self-check then fails the run.
+   */
+  readonly emmettLogWriters: number;
+  /** Events Emmett's consumer (checkpointing every message) reads: its first ones. */
+  readonly emmettConsumerEvents: number;
   readonly streams: number;
   readonly eventSize: number;
   readonly partitions: number;
@@ -82,10 +92,11 @@ export class CatchUpLog {
 
   async measure(o: CatchUpOptions, context: WorkloadContext): Promise<WorkloadResult> {
     const result = emptyResult();
-    const readers: { system: SystemName; variant: string; events: number; streams: number; run: () => Promise<{ elapsedMs: number; history?: InterleavedHistory }> }[] = [
+    const readers: { system: SystemName; variant: string; events: number; streams: number | undefined; run: () => Promise<{ elapsedMs: number; history?: InterleavedHistory }> }[] = [
       { system: 'scribe', variant: 'scribe-subscribe', events: o.events, streams: this.streams.kafka, run: () => readWithScribe(this.brokers, this.store!, o) },
       { system: 'raw', variant: 'raw-consumer', events: o.events, streams: this.streams.kafka, run: () => readWithRawConsumer(this.brokers, this.store!, o) },
-      { system: 'emmett', variant: 'emmett-consumer', events: o.emmettEvents, streams: this.streams.emmett, run: () => readWithEmmett(this.emmett!.connection.store, o, context.tag) },
+      { system: 'emmett', variant: 'emmett-puller', events: o.emmettEvents, streams: this.streams.emmett, run: () => readWithEmmettPuller(this.emmett!.connection) },
+      { system: 'emmett', variant: 'emmett-consumer', events: o.emmettConsumerEvents, streams: undefined, run: () => readWithEmmettConsumer(this.emmett!.connection, o.emmettConsumerEvents, context.tag) },
     ];
     for (const reader of inTurn(readers, context.repetition)) {
       if (!context.systems.has(reader.system)) continue;
@@ -137,11 +148,11 @@ async function writeKafkaLog(brokers: string[], store: string, o: CatchUpOptions
   return written;
 }
 
-/** Stream s gets its share of the events, `emmettChunk` per append; 8 streams are written at a time. Returns the streams written. */
+/** Stream s gets its share of the events, `emmettChunk` per append; `o.emmettLogWriters` streams are written at a time. Returns the streams written. */
 async function writeEmmettLog(store: PostgresEventStore, o: CatchUpOptions): Promise<number> {
   const streams = Math.min(o.streams, o.emmettEvents);
   const data = eventData(o.eventSize);
-  await runWindowed({ total: streams, window: 8 }, async (s) => {
+  await runWindowed({ total: streams, window: o.emmettLogWriters }, async (s) => {
     const share = Math.floor(o.emmettEvents / streams) + (s < o.emmettEvents % streams ? 1 : 0);
     let next: bigint | undefined;
     for (let written = 0; written < share; written += emmettChunk) {
@@ -209,15 +220,45 @@ async function readWithRawConsumer(brokers: string[], store: string, o: CatchUpO
   }
 }
 
-async function readWithEmmett(store: PostgresEventStore, o: CatchUpOptions, tag: string) {
-  const history = new InterleavedHistory('emmett catch-up', 1);
+/** Emmett's pulling between batches: 0 instead of its default 50 ms, which would cap a reader of 500-event batches at 10,000 events/s. */
+const emmettPulling = { batchSize, pullingFrequencyInMs: 0 };
+
+/**
+ * Emmett's reader of its global log (postgreSQLEventStoreMessageBatchPuller, what its consumer
+ * polls with), without checkpoints, like Scribe's unnamed subscription; stops when no events are left.
+ */
+async function readWithEmmettPuller(emmett: EmmettStore) {
+  const history = new InterleavedHistory('emmett catch-up (puller)', 1);
   const began = performance.now();
-  const consumer = store.consumer({ pulling: { batchSize }, stopWhen: { noMessagesLeft: true } });
+  const puller = postgreSQLEventStoreMessageBatchPuller({
+    executor: emmett.execute,
+    ...emmettPulling,
+    stopWhen: { noMessagesLeft: true },
+    signal: new AbortController().signal,
+    eachBatch: (messages) => {
+      for (const message of messages) history.add(message.metadata.streamName, Number(message.metadata.streamPosition));
+    },
+  });
+  await puller.start({ startFrom: 'BEGINNING' });
+  return { elapsedMs: performance.now() - began, history };
+}
+
+/**
+ * Emmett's consumer with a reactor from the beginning: a durable processor, whose checkpoint
+ * Emmett stores after every message (like Scribe's named subscription, which commits per
+ * batch). It stops after `events` events: at a few thousand events per second, all of them
+ * would not fit the run.
+ */
+async function readWithEmmettConsumer(emmett: EmmettStore, events: number, tag: string) {
+  const history = new InterleavedHistory('emmett catch-up (consumer)', 1);
+  const began = performance.now();
+  const consumer = emmett.store.consumer({ pulling: emmettPulling, stopWhen: { noMessagesLeft: true } });
   consumer.reactor({
     processorId: `bench-catch-up-${tag}`,
     startFrom: 'BEGINNING',
+    stopAfter: () => history.events >= events,
     eachMessage: (message) => {
-      // The consumer also hands over messages of its own (e.g. "caught up"); only the log's events count.
+      // The consumer may also hand over messages of its own; only the log's events count.
       if (message.type === eventType) history.add(message.metadata.streamName, Number(message.metadata.streamPosition));
     },
   });
@@ -225,6 +266,6 @@ async function readWithEmmett(store: PostgresEventStore, o: CatchUpOptions, tag:
     await consumer.start();
     return { elapsedMs: performance.now() - began, history };
   } finally {
-    await consumer.close();
+    await consumer.stop();
   }
 }

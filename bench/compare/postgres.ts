@@ -1,7 +1,7 @@
 // Emmett on PostgreSQL, the store Scribe is compared with: a fresh database per run (created
 // and dropped through `pg`), Emmett's event store on a pool of our size, and the server facts
 // that belong next to its figures (version, durability settings).
-import { endPool } from '@event-driven-io/dumbo';
+import { dumbo, endPool, type SQLExecutor } from '@event-driven-io/dumbo';
 import { getPostgreSQLEventStore, type PostgresEventStore } from '@event-driven-io/emmett-postgresql';
 import pg from 'pg';
 
@@ -81,6 +81,8 @@ export class FreshDatabase {
 
 export interface EmmettStore {
   readonly store: PostgresEventStore;
+  /** Emmett's SQL executor on the same pool, for its lower-level readers (the global log's batch puller). */
+  readonly execute: SQLExecutor;
   close(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export async function connectEmmett(url: string, poolSize: number): Promise<Emme
   await Promise.all(Array.from({ length: poolSize }, () => pool.query('select pg_sleep(0.01)')));
   return {
     store,
+    execute: dumbo({ connectionString: url, pool }).execute,
     async close() {
       await store.close().catch(() => undefined);
       await pool.end().catch(() => undefined);

@@ -37,7 +37,8 @@ export function ratioDefinitions(p: RatioPlan): RatioDefinition[] {
       { name: `ratios.hot-stream.w${w}.handleOverEmmettRatio`, label: `hot-stream, ${w} writers: Scribe handle / Emmett CommandHandler`, numerator: `hot-stream.w${w}.scribe-handle.commandsPerSec`, denominator: `hot-stream.w${w}.emmett-handler.commandsPerSec` },
     ]),
     { name: 'ratios.catch-up.from-start.scribeOverRawConsumerRatio', label: 'catch-up: Scribe subscribe / raw consumer', numerator: 'catch-up.from-start.scribe-subscribe.eventsPerSec', denominator: 'catch-up.from-start.raw-consumer.eventsPerSec' },
-    { name: 'ratios.catch-up.from-start.scribeOverEmmettRatio', label: 'catch-up: Scribe subscribe / Emmett consumer', numerator: 'catch-up.from-start.scribe-subscribe.eventsPerSec', denominator: 'catch-up.from-start.emmett-consumer.eventsPerSec' },
+    { name: 'ratios.catch-up.from-start.scribeOverEmmettRatio', label: "catch-up: Scribe subscribe / Emmett's global-log puller", numerator: 'catch-up.from-start.scribe-subscribe.eventsPerSec', denominator: 'catch-up.from-start.emmett-puller.eventsPerSec' },
+    { name: 'ratios.catch-up.from-start.scribeOverEmmettConsumerRatio', label: "catch-up: Scribe subscribe / Emmett's consumer (checkpoint per message)", numerator: 'catch-up.from-start.scribe-subscribe.eventsPerSec', denominator: 'catch-up.from-start.emmett-consumer.eventsPerSec' },
   ];
 }
 

@@ -36,8 +36,8 @@ export interface CompareOptions {
 
 /** Sizes of a full run, and of --smoke (a few hundred events per system, for CI). Options given explicitly win. */
 const sizes = {
-  full: { events: 2000, streams: 10_000, commands: 300, readEvents: 1000, aggregateEvents: 100_000, reads: 20, catchUpEvents: 1_000_000, rawTransactions: 50 },
-  smoke: { events: 100, streams: 200, commands: 20, readEvents: 100, aggregateEvents: 1000, reads: 3, catchUpEvents: 500, rawTransactions: 3 },
+  full: { events: 2000, streams: 10_000, commands: 300, readEvents: 1000, aggregateEvents: 100_000, reads: 20, catchUpEvents: 1_000_000, emmettConsumerEvents: 50_000, rawTransactions: 50 },
+  smoke: { events: 100, streams: 200, commands: 20, readEvents: 100, aggregateEvents: 1000, reads: 3, catchUpEvents: 500, emmettConsumerEvents: 200, rawTransactions: 3 },
 };
 
 function listOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T[] {
@@ -138,11 +138,13 @@ export const compare: Scenario<CompareOptions> = {
       .option('--reads <n>', `read-stream: timed reads and loads per measurement (${sizes.full.reads}; smoke ${sizes.smoke.reads})`)
       .option('--catch-up-events <n>', `catch-up: stored events read from the start (${sizes.full.catchUpEvents}; smoke ${sizes.smoke.catchUpEvents})`)
       .option('--emmett-catch-up-events <n>', "catch-up: events in Emmett's log, when fewer than --catch-up-events")
+      .option('--emmett-consumer-events <n>', `catch-up: the first events Emmett's consumer (checkpointing every message) reads (${sizes.full.emmettConsumerEvents}; smoke ${sizes.smoke.emmettConsumerEvents})`)
+      .option('--emmett-log-writers <n>', "catch-up: appends in flight while Emmett's log is written (more than 1 makes Emmett 0.42's consumer skip events)", '1')
       .option('--event-size <bytes>', "size of each event's encoded (JSON) data", '256')
       .option('--partitions <n>', 'partitions of every fresh store and topic', '12')
       .option('--commit-every <list>', 'raw transactional reference: commit every N records, one measurement per N', '100,1000')
       .option('--raw-transactions <n>', `raw transactional reference: transactions per measurement (${sizes.full.rawTransactions}; smoke ${sizes.smoke.rawTransactions})`)
-      .option('--pg-url <url>', 'PostgreSQL server for Emmett (a fresh database per run is created there and dropped)', defaultPostgresUrl)
+      .option('--pg-url <url>', 'PostgreSQL server for Emmett (fresh databases are created there for the run and dropped)', defaultPostgresUrl)
       .option('--pg-pool-size <n>', "Emmett's connection pool (default: the most concurrent writers of any workload)")
       .option('--chart-dir <dir>', 'where the chart (SVG) and the Markdown table go', 'bench/results')
       .option('--case-timeout-ms <n>', 'give up on one raw measurement or catch-up reader after this long', '600000');
@@ -179,7 +181,7 @@ export const compare: Scenario<CompareOptions> = {
       },
       hotStream: { writers: hotWriters, commands: sized('commands', 'commands', size.commands), partitions },
       readStream: { events: sized('read-events', 'readEvents', size.readEvents), aggregateEvents, reads: sized('reads', 'reads', size.reads), eventSize, partitions },
-      catchUp: { events: catchUpEvents, emmettEvents: Math.min(catchUpEvents, sized('emmett-catch-up-events', 'emmettCatchUpEvents', catchUpEvents)), streams, eventSize, partitions, caseTimeoutMs },
+      catchUp: { events: catchUpEvents, emmettEvents: Math.min(catchUpEvents, sized('emmett-catch-up-events', 'emmettCatchUpEvents', catchUpEvents)), emmettLogWriters: positiveInteger('emmett-log-writers', raw.emmettLogWriters), emmettConsumerEvents: Math.min(catchUpEvents, sized('emmett-consumer-events', 'emmettConsumerEvents', size.emmettConsumerEvents)), streams, eventSize, partitions, caseTimeoutMs },
       postgresUrl: String(raw.pgUrl),
       poolSize: sized('pg-pool-size', 'pgPoolSize', Math.max(...writers, ...hotWriters)),
       chartDir: isAbsolute(chartDir) ? chartDir : join(packageRoot(), chartDir),
@@ -207,7 +209,7 @@ export const compare: Scenario<CompareOptions> = {
       `concurrent-writers: ${cw.writers.join('/')} writers; ${cw.appends} appends of one ${cw.eventSize}-byte event (JSON {"p":"x…"}) per level, each to a stream chosen uniformly among ${cw.streams} that no other writer is appending to, with its exact expected version (no conflicts). Latency: append call to result. Raw idempotent: ${cw.appends} records of ${cw.eventSize} bytes per level with as many sends in flight as writers (raw-produce's latency case). Raw transactional: raw-produce's reference, ${cw.rawTransactions} transactions of N records (N = ${cw.commitEvery.join(', ')}), its latency the transaction's.`,
       `hot-stream: one fresh stream per level, opened first; ${o.hotStream.writers.join('/')} writers issue Deposit commands of examples/bank-account.ts until ${o.hotStream.commands} were accepted. Scribe execute (at the owner) and handle (load, decide, append, retry 1-50 ms jittered backoff); Emmett CommandHandler (aggregateStream, decide, appendToStream with the read version) retrying version conflicts with the same backoff (async-retry: minTimeout 1, maxTimeout 50, factor 2, randomize). Retries = attempts - commands.`,
       `read-stream: a stream of ${o.readStream.events} events read whole ${o.readStream.reads} times (events/s = events / median read time); an aggregate of ${o.readStream.aggregateEvents} events (Opened + Deposited) loaded: Scribe store.load with a snapshot near the head (50 events folded after it), Emmett aggregateStream folding every event (it has no snapshots), fewer loads (at least 3, about 300,000 events folded per measurement).`,
-      `catch-up: ${o.catchUp.events} events over ${o.catchUp.streams} streams written once per run (Kafka: a raw transactional producer in Scribe's record format, as the owners would; Emmett: ${o.catchUp.emmettEvents} events by appendToStream of 100 events), then read from the start by a new reader per repetition: Scribe subscribe({ from: 'start' }) on a store connected with writer: false, the raw consumer (read_committed, batches of 500, records counted), Emmett's consumer (batch size 500) with a reactor from BEGINNING, stopping when no messages are left. Time from creating the reader to the last event.`,
+      `catch-up: ${o.catchUp.events} events over ${o.catchUp.streams} streams written once per run (Kafka: a raw transactional producer in Scribe's record format, as the owners would; Emmett: ${o.catchUp.emmettEvents} events by appendToStream of 100 events, ${o.catchUp.emmettLogWriters} append(s) in flight: with more, Emmett 0.42's consumer skips events of transactions whose global positions interleave), then read from the start by a new reader per repetition, each checking every stream's positions: Scribe subscribe({ from: 'start' }) (unnamed: no checkpoints) on a store connected with writer: false; the raw consumer of the same client (read_committed, batches of 500, records counted); Emmett's global-log reader postgreSQLEventStoreMessageBatchPuller (batches of 500, no checkpoints); and Emmett's consumer with a reactor (a checkpoint stored per message) on the first ${o.catchUp.emmettConsumerEvents} events only. Emmett's pullingFrequencyInMs is 0 (its default of 50 ms between batches would cap it at 10,000 events/s). Time: from creating the reader to its last event.`,
       'Self-checks: after each Scribe and Emmett measurement every written stream is read back (readStream) and must hold exactly the acknowledged events at consecutive positions; catch-up readers check each stream\'s positions as they arrive and the total. Any failure fails the run.',
       'Ratios are computed within each repetition, then their median is reported. Figures are comparable only within one run; the machine is shared.',
     ];

@@ -28,7 +28,7 @@ const expectedFigures = [
   ...[8, 32].flatMap((w) => ['scribe-execute', 'scribe-handle', 'emmett-handler'].flatMap((v) => ['commandsPerSec', 'p50Ms', 'p99Ms', 'retriesPerCommandRatio'].map((m) => `hot-stream.w${w}.${v}.${m}`))),
   ...['scribe', 'emmett'].map((v) => `read-stream.read-100.${v}.eventsPerSec`),
   ...['scribe-snapshot', 'emmett-fold'].map((v) => `read-stream.load-1000.${v}.loadsPerSec`),
-  ...['scribe-subscribe', 'raw-consumer', 'emmett-consumer'].map((v) => `catch-up.from-start.${v}.eventsPerSec`),
+  ...['scribe-subscribe', 'raw-consumer', 'emmett-puller', 'emmett-consumer'].map((v) => `catch-up.from-start.${v}.eventsPerSec`),
 ];
 
 describe('npm run bench -- compare --smoke', () => {
