@@ -15,6 +15,7 @@ import { KafkaAdmin, KafkaConsumer } from '../../src/kafka/index.js';
 import { ensureTopics, topicNames } from '../../src/store/topics.js';
 import { runWindowed } from '../load.js';
 import { fill, streamsInPartition } from '../scenarios/read-stream.js';
+import { cpuSample, cpuSince } from '../cpu.js';
 import { perSecond, round } from '../stats.js';
 import { benchDataDir, deleteStoreTopics, randomSuffix } from '../store-fixture.js';
 import { connectEmmett, FreshDatabase, type EmmettStore } from './postgres.js';
@@ -100,13 +101,15 @@ export class CatchUpLog {
     ];
     for (const reader of inTurn(readers, context.repetition)) {
       if (!context.systems.has(reader.system)) continue;
+      const cpu = cpuSample();
       const { elapsedMs, history } = await reader.run();
+      const cpuUse = cpuSince(cpu);
       if (history) {
         history.expect(reader.events, reader.streams);
         result.selfChecks.push({ system: reader.system, workload: 'catch-up', streams: history.streams, events: history.events });
       }
       const eventsPerSec = perSecond(reader.events, elapsedMs);
-      record(result, 'catch-up', 'from-start', reader.variant, { eventsPerSec, elapsedMs: round(elapsedMs, 1) });
+      record(result, 'catch-up', 'from-start', reader.variant, { eventsPerSec, elapsedMs: round(elapsedMs, 1), ...cpuUse });
       context.log(`catch-up, ${reader.variant}: ${reader.events} events in ${round(elapsedMs / 1000, 2)} s, ${eventsPerSec} events/s`);
     }
     result.details.fillMs = this.fillMs;

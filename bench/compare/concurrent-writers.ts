@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { STREAM_DOES_NOT_EXIST, type ExpectedStreamVersion } from '@event-driven-io/emmett';
 import type { EventStore } from '../../src/index.js';
 import { measureRawIdempotent, measureRawTransactional } from '../scenarios/raw-produce.js';
+import { cpuSample, cpuSince, type CpuUse } from '../cpu.js';
 import { latencySummary, perSecond } from '../stats.js';
 import { withFreshStore } from '../store-fixture.js';
 import { checkStreams } from './self-check.js';
@@ -30,6 +31,7 @@ const eventType = 'BenchAppended';
 interface Level {
   readonly elapsedMs: number;
   readonly latenciesMs: number[];
+  readonly cpu: CpuUse;
 }
 
 /**
@@ -56,13 +58,14 @@ async function driveWriters(total: number, writers: number, streams: number, app
     }
   };
   const started = performance.now();
+  const cpu = cpuSample();
   await Promise.all(Array.from({ length: writers }, () => writer()));
-  return { elapsedMs: performance.now() - started, latenciesMs };
+  return { elapsedMs: performance.now() - started, latenciesMs, cpu: cpuSince(cpu) };
 }
 
 function levelFigures(level: Level, appends: number) {
   const latency = latencySummary(level.latenciesMs);
-  return { eventsPerSec: perSecond(appends, level.elapsedMs), p50Ms: latency.p50Ms, p95Ms: latency.p95Ms, p99Ms: latency.p99Ms };
+  return { eventsPerSec: perSecond(appends, level.elapsedMs), p50Ms: latency.p50Ms, p95Ms: latency.p95Ms, p99Ms: latency.p99Ms, ...level.cpu };
 }
 
 async function measureScribe(o: ConcurrentWritersOptions, context: WorkloadContext, result: WorkloadResult): Promise<void> {

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { CommandHandler, STREAM_DOES_NOT_EXIST, isExpectedVersionConflictError } from '@event-driven-io/emmett';
 import { account, type Account, type AccountEvent } from '../../examples/bank-account.js';
 import { measureHotStream, type Path } from '../scenarios/hot-stream.js';
+import { cpuSample, cpuSince } from '../cpu.js';
 import { latencySummary, perSecond, round } from '../stats.js';
 import { withFreshStore } from '../store-fixture.js';
 import type { PostgresEventStore } from '@event-driven-io/emmett-postgresql';
@@ -27,8 +28,9 @@ async function measureScribe(o: HotStreamOptions, context: WorkloadContext, resu
     for (const writers of o.writers) {
       const paths: Path[] = inTurn(['execute', 'handle'], context.repetition);
       for (const path of paths) {
+        const cpu = cpuSample();
         const measured = await measureHotStream(store, path, writers, o.commands);
-        record(result, 'hot-stream', `w${writers}`, `scribe-${path}`, measured.figures);
+        record(result, 'hot-stream', `w${writers}`, `scribe-${path}`, { ...measured.figures, ...cpuSince(cpu) });
         // The stream holds Opened and one Deposited per accepted command.
         acknowledged.set(measured.streamId, o.commands + 1);
         context.log(`hot-stream, ${writers} writers, scribe ${path}: ${measured.figures.commandsPerSec} commands/s, ${measured.figures.retriesPerCommandRatio} retries per command, p50 ${measured.figures.p50Ms} ms`);
@@ -76,13 +78,15 @@ async function measureEmmettLevel(store: PostgresEventStore, streamId: string, w
     }
   };
   const started = performance.now();
+  const cpuAtStart = cpuSample();
   await Promise.all(Array.from({ length: writers }, () => writer()));
   const elapsedMs = performance.now() - started;
+  const cpu = cpuSince(cpuAtStart);
   const loaded = await store.aggregateStream(streamId, { evolve: account.evolve, initialState: account.initialState });
   if (loaded.state.balance !== commands) throw new Error(`emmett ${streamId}: balance ${loaded.state.balance} after ${commands} deposits`);
   const retries = attempts - commands;
   const latency = latencySummary(latencies);
-  return { commandsPerSec: perSecond(commands, elapsedMs), retriesPerCommandRatio: round(retries / commands, 2), p50Ms: latency.p50Ms, p95Ms: latency.p95Ms, p99Ms: latency.p99Ms };
+  return { commandsPerSec: perSecond(commands, elapsedMs), retriesPerCommandRatio: round(retries / commands, 2), p50Ms: latency.p50Ms, p95Ms: latency.p95Ms, p99Ms: latency.p99Ms, ...cpu };
 }
 
 async function measureEmmett(o: HotStreamOptions, context: WorkloadContext, result: WorkloadResult): Promise<void> {

@@ -19,6 +19,9 @@ export interface PanelRow {
   readonly p95Ms: number | undefined;
   readonly p99Ms: number | undefined;
   readonly retriesPerCommand: number | undefined;
+  /** CPU during the measurement: this process's (% of one core) and the machine's (% of all cores). */
+  readonly processCpuPct: number | undefined;
+  readonly machineCpuPct: number | undefined;
 }
 
 export interface Panel {
@@ -75,6 +78,8 @@ export function panelsOf(medians: Record<string, number>): Panel[] {
           p95Ms: m.p95Ms,
           p99Ms: m.p99Ms,
           retriesPerCommand: m.retriesPerCommandRatio,
+          processCpuPct: m.processCpuPct,
+          machineCpuPct: m.machineCpuPct,
         })),
       };
     });

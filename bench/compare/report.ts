@@ -94,7 +94,8 @@ export interface RunFacts {
   readonly chartFile: string;
 }
 
-const cell = (value: number | undefined, digits = 2) => (value === undefined || Number.isNaN(value) ? '' : value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(digits));
+/** A table cell: whole numbers from 100 (rates from 10), else two decimals. */
+const cell = (value: number | undefined, wholeFrom = 100) => (value === undefined || Number.isNaN(value) ? '' : value >= wholeFrom ? Math.round(value).toLocaleString('en-US') : value.toFixed(2));
 
 /** The section for docs/benchmarks.md: facts, one table of every figure, ratios, targets. */
 export function markdownReport(facts: RunFacts, panels: Panel[], ratios: RatioDefinition[], goals: Target[], medians: Record<string, number>): string {
@@ -107,15 +108,19 @@ export function markdownReport(facts: RunFacts, panels: Panel[], ratios: RatioDe
     `- Versions: ${Object.entries(facts.versions).map(([name, version]) => `${name} ${version}`).join(', ')}.`,
     `- Result file: \`${facts.resultFile}\`; chart: \`${facts.chartFile}\`.`,
     '',
-    '| workload | case | system | throughput | p50 | p95 | p99 | retries per command |',
-    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    '| workload | case | system | throughput | p50 | p95 | p99 | retries per command | CPU: process / machine |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const panel of panels) {
     for (const row of panel.rows) {
-      lines.push(`| ${panel.workload} | ${panel.title.slice(panel.workload.length + 2)} | ${row.variant} | ${cell(row.rate)} ${row.rate === undefined ? '' : panel.rateUnit} | ${cell(row.p50Ms)} | ${cell(row.p95Ms)} | ${cell(row.p99Ms)} | ${cell(row.retriesPerCommand)} |`);
+      lines.push(`| ${panel.workload} | ${panel.title.slice(panel.workload.length + 2)} | ${row.variant} | ${cell(row.rate, 10)} ${row.rate === undefined ? '' : panel.rateUnit} | ${cell(row.p50Ms)} | ${cell(row.p95Ms)} | ${cell(row.p99Ms)} | ${cell(row.retriesPerCommand)} | ${row.processCpuPct === undefined ? '' : `${Math.round(row.processCpuPct)}% / ${Math.round(row.machineCpuPct ?? Number.NaN)}%`} |`);
     }
   }
-  lines.push('', 'Latencies in milliseconds: one append (concurrent-writers; for the raw transactional reference, one transaction of N records), one command with its retries (hot-stream), one whole read or load (read-stream).', '');
+  lines.push(
+    '',
+    'Latencies in milliseconds: one append (concurrent-writers; for the raw transactional reference, one transaction of N records), one command with its retries (hot-stream), one whole read or load (read-stream). CPU: the bench process (the client side, all its threads) in % of one core, and the whole machine (broker, PostgreSQL, other work included) in % of all its cores, during the measurement.',
+    '',
+  );
   lines.push('| ratio (median of the per-repetition ratios) | value |', '| --- | ---: |');
   for (const r of ratios) if (medians[r.name] !== undefined) lines.push(`| ${r.label} | ${show(r.name)} |`);
   lines.push('', '| target | verdict |', '| --- | --- |');
