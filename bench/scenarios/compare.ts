@@ -13,7 +13,7 @@ import { hotStream, type HotStreamOptions } from '../compare/hot-stream.js';
 import { panelsOf } from '../compare/panels.js';
 import { connectEmmett, defaultPostgresUrl, FreshDatabase, postgresFacts, type EmmettStore, type PostgresFacts } from '../compare/postgres.js';
 import { readStream, type ReadStreamOptions } from '../compare/read-stream.js';
-import { addRatios, markdownReport, ratioDefinitions, readRatioDefinitions, targets, verdict } from '../compare/report.js';
+import { addRatios, markdownReport, ratioDefinitions, readRatioDefinitions, targets, verdict, type RatioPlan } from '../compare/report.js';
 import type { SelfCheckSummary } from '../compare/self-check.js';
 import { systemNames, workloadNames, type SystemName, type WorkloadContext, type WorkloadName, type WorkloadResult } from '../compare/workload.js';
 import { packageVersion } from '../environment.js';
@@ -61,22 +61,22 @@ let resources: RunResources | undefined;
 /** The PostgreSQL server's facts, recorded with the versions of the run. */
 let serverFacts: PostgresFacts | undefined;
 
-async function freshDatabase(run: RunResources, url: string, purpose: string): Promise<FreshDatabase> {
-  const database = await FreshDatabase.create(url, `scribe_bench_${run.stamp}_${purpose}`);
-  run.databases.push(database);
+async function freshDatabase(shared: RunResources, url: string, purpose: string): Promise<FreshDatabase> {
+  const database = await FreshDatabase.create(url, `scribe_bench_${shared.stamp}_${purpose}`);
+  shared.databases.push(database);
   return database;
 }
 
 async function run(o: CompareOptions, context: BenchContext): Promise<RepetitionResult> {
   const systems = new Set(o.systems);
   resources ??= { stamp: new Date().toISOString().replace(/[-:.]/g, '').toLowerCase().slice(0, 15), databases: [] };
-  const run = resources;
+  const shared = resources;
   const label = `${context.warmUp ? 'w' : 'r'}${context.repetition}`;
   // Emmett writes into a database of this repetition's own, as Scribe gets fresh topics per workload.
   let writes: { database: FreshDatabase; emmett: EmmettStore } | undefined;
   if (systems.has('emmett')) {
     serverFacts ??= await postgresFacts(o.postgresUrl);
-    const database = await freshDatabase(run, o.postgresUrl, label);
+    const database = await freshDatabase(shared, o.postgresUrl, label);
     writes = { database, emmett: await connectEmmett(database.url, o.poolSize) };
     context.log(`emmett: database ${database.name} on PostgreSQL ${serverFacts.serverVersion} (fsync ${serverFacts.fsync}, synchronous_commit ${serverFacts.synchronousCommit}), pool of ${o.poolSize}`);
   }
@@ -88,8 +88,8 @@ async function run(o: CompareOptions, context: BenchContext): Promise<Repetition
       if (workload === 'hot-stream') results.push(await hotStream(o.hotStream, workloadContext));
       if (workload === 'read-stream') results.push(await readStream(o.readStream, workloadContext));
       if (workload === 'catch-up') {
-        run.catchUp ??= await CatchUpLog.write(o.catchUp, workloadContext, () => freshDatabase(run, o.postgresUrl, 'log'));
-        results.push(await run.catchUp.measure(o.catchUp, workloadContext));
+        shared.catchUp ??= await CatchUpLog.write(o.catchUp, workloadContext, () => freshDatabase(shared, o.postgresUrl, 'log'));
+        results.push(await shared.catchUp.measure(o.catchUp, workloadContext));
       }
     }
     const figures: Record<string, number> = Object.assign({}, ...results.map((r) => r.figures));
@@ -102,21 +102,21 @@ async function run(o: CompareOptions, context: BenchContext): Promise<Repetition
     if (writes) {
       await writes.emmett.close();
       await writes.database.drop();
-      run.databases.splice(run.databases.indexOf(writes.database), 1);
+      shared.databases.splice(shared.databases.indexOf(writes.database), 1);
     }
   }
 }
 
-function ratioPlan(o: CompareOptions) {
+function ratioPlan(o: CompareOptions): RatioPlan {
   return { writers: o.concurrentWriters.writers, hotWriters: o.hotStream.writers, commitEvery: o.concurrentWriters.commitEvery };
 }
 
 async function release(): Promise<void> {
-  const run = resources;
+  const shared = resources;
   resources = undefined;
-  if (!run) return;
-  await run.catchUp?.remove();
-  for (const database of run.databases) await database.drop();
+  if (!shared) return;
+  await shared.catchUp?.remove();
+  for (const database of shared.databases) await database.drop();
 }
 
 export const compare: Scenario<CompareOptions> = {
