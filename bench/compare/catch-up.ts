@@ -4,8 +4,8 @@
 // and into a database of Emmett's of their own. Each repetition then reads them all with a new
 // reader: Scribe's `subscribe({ from: 'start' })` on a store connected as a reader, the raw
 // consumer of the same client reading the same records (read_committed, the same batch size
-// as Scribe's subscription), and Emmett's consumer with a reactor from the beginning of its
-// global log.
+// as Scribe's subscription), Emmett's reader of its global log (the batch puller under its
+// consumer), and, on a prefix of the log, Emmett's consumer with a checkpointing reactor.
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { STREAM_DOES_NOT_EXIST } from '@event-driven-io/emmett';
@@ -14,8 +14,8 @@ import { EventStore } from '../../src/index.js';
 import { KafkaAdmin, KafkaConsumer } from '../../src/kafka/index.js';
 import { ensureTopics, topicNames } from '../../src/store/topics.js';
 import { runWindowed } from '../load.js';
-import { fill, streamsInPartition } from '../scenarios/read-stream.js';
 import { cpuSample, cpuSince } from '../cpu.js';
+import { fill, streamsInPartition } from '../scenarios/read-stream.js';
 import { perSecond, round } from '../stats.js';
 import { benchDataDir, deleteStoreTopics, randomSuffix } from '../store-fixture.js';
 import { connectEmmett, FreshDatabase, type EmmettStore } from './postgres.js';
