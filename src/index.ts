@@ -8,7 +8,10 @@ export {
   type HandleResult,
   type LoadOptions,
   type ReadStreamOptions,
+  type RoutingStatus,
 } from './store/event-store.js';
+export type { GrowOptions, GrowthProgress, GrowthResult } from './store/growth.js';
+export type { ShardMove } from './partitioning/routing.js';
 export type { Decider, DomainEvent, LoadedState } from './aggregates/decider.js';
 export type { ExecuteResult } from './aggregates/command-runner.js';
 export type { SnapshotContext, SnapshotPolicy } from './aggregates/snapshot-policy.js';

@@ -4,9 +4,10 @@ import { appendContended } from './append-contended.js';
 import { appendUncontended } from './append-uncontended.js';
 import { codec } from './codec.js';
 import { compare } from './compare.js';
+import { growth } from './growth.js';
 import { hotStream } from './hot-stream.js';
 import { loadAggregate } from './load-aggregate.js';
 import { rawProduce } from './raw-produce.js';
 import { readStream } from './read-stream.js';
 
-export const scenarios: AnyScenario[] = [rawProduce, appendUncontended, appendContended, readStream, loadAggregate, hotStream, codec, compare];
+export const scenarios: AnyScenario[] = [rawProduce, appendUncontended, appendContended, readStream, loadAggregate, hotStream, codec, growth, compare];

@@ -79,12 +79,25 @@ export class KafkaAdmin {
    */
   async endOffsets(topic: string, partitions: number[], isolation: 'read_committed' | 'read_uncommitted' = 'read_uncommitted'): Promise<Map<number, number>> {
     const results = await this.retryWhileSettling(async () => {
-      const listed = await this.listOffsets(topic, partitions, isolation);
+      const listed = await this.listOffsets(topic, partitions, isolation).catch(async (error: unknown) => {
+        await this.refreshMetadata(topic);
+        throw error;
+      });
       const failed = listed.find((r) => r.error || r.offset < 0);
+      if (failed) await this.refreshMetadata(topic);
       if (failed) throw kafkaError('listOffsets', failed.error ?? { message: `no offset for partition ${failed.partition} yet`, code: kafkaErrorCodes.ERR__NOENT, errno: 0, origin: 'scribe' });
       return listed;
     });
     return new Map(results.map((r) => [r.partition, r.offset]));
+  }
+
+  /**
+   * Partitions added since this client last read the topic's metadata are unknown to it until
+   * it reads them again, and the admin client has no periodic refresh: describing the topic is
+   * that read.
+   */
+  private async refreshMetadata(topic: string): Promise<void> {
+    await this.call('describeTopics', (done) => this.client.describeTopics([topic], { timeout: this.timeoutMs }, done)).catch(() => undefined);
   }
 
   private listOffsets(topic: string, partitions: number[], isolation: 'read_committed' | 'read_uncommitted'): Promise<rdkafka.ListOffsetsResult[]> {

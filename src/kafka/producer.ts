@@ -109,6 +109,17 @@ export class KafkaProducer {
     }
   }
 
+  /** Reads the topic's metadata now, so that partitions added since are known to `send`. */
+  refreshMetadata(topic: string, timeoutMs = 5_000): Promise<void> {
+    return withTimeout(
+      'metadata',
+      timeoutMs + 2_000,
+      new Promise<void>((resolve, reject) => {
+        this.client.getMetadata({ topic, timeout: timeoutMs }, (error) => (error ? reject(kafkaError('metadata', error)) : resolve()));
+      }),
+    );
+  }
+
   initTransactions(timeoutMs: number): Promise<void> {
     return this.call('initTransactions', timeoutMs, (done) => this.client.initTransactions(timeoutMs, done));
   }

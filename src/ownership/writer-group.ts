@@ -5,6 +5,7 @@
 import type { TopicPartition } from '@confluentinc/kafka-javascript';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { KafkaConsumer, type KafkaConnection } from '../kafka/index.js';
+import type { RoutingLog } from '../partitioning/routing-log.js';
 import { decodeRequest, type AppendRequest } from '../records/append-request.js';
 import type { IndexFollower } from '../stream-index/follower.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
@@ -13,10 +14,11 @@ import { PartitionWriter, type PendingAppend, type RemoteOrigin } from '../write
 export interface WriterGroupOptions {
   readonly connection: KafkaConnection;
   readonly store: string;
-  readonly topics: { readonly events: string; readonly appends: string; readonly replies: string; readonly snapshots: string };
+  readonly topics: { readonly events: string; readonly appends: string; readonly replies: string; readonly snapshots: string; readonly routing: string };
   readonly replyPartitions: number;
   readonly index: StreamIndex;
   readonly follower: IndexFollower;
+  readonly routing: RoutingLog;
   readonly endOffset: (partition: number) => Promise<number>;
   readonly sessionTimeoutMs: number;
   readonly timeoutMs: number;
@@ -33,6 +35,7 @@ export class WriterGroup {
   private running = true;
   private loop: Promise<void> | undefined;
   private consumer!: KafkaConsumer;
+  private stopFollowingRouting: () => void = () => undefined;
   /** Shared by this process's writers: see ConnectOptions.maxConcurrentTransactions. */
   private readonly transactionSlots: LimitFunction;
 
@@ -51,7 +54,15 @@ export class WriterGroup {
         assigned: (partitions) => group.assigned(partitions),
         revoked: (partitions) => group.revoked(partitions),
       },
-      overrides: { 'max.poll.interval.ms': Math.max(options.sessionTimeoutMs * 3, 30_000) },
+      overrides: {
+        'max.poll.interval.ms': Math.max(options.sessionTimeoutMs * 3, 30_000),
+        // Partitions added by `grow` get owners within a second, before any shard moves to them.
+        'topic.metadata.refresh.interval.ms': 1_000,
+      },
+    });
+    // A shard sealed for a partition owned here is opened by its writer.
+    group.stopFollowingRouting = options.routing.onChange((entry) => {
+      if (entry.kind === 'move' && entry.move.state === 'sealed') group.writers.get(entry.move.to)?.openShard(entry.move);
     });
     group.consumer.subscribe([options.topics.appends]);
     group.loop = group.run();
@@ -71,6 +82,7 @@ export class WriterGroup {
   /** Leaves the group: partitions are revoked (writers close) and handed to the other members. */
   async leave(): Promise<void> {
     this.running = false;
+    this.stopFollowingRouting();
     await this.loop;
     // Writers first: a transaction in flight still needs the consumer's group metadata.
     const writers = [...this.writers.values()];
@@ -146,6 +158,11 @@ export class WriterGroup {
         const request = decodeRequest(message);
         if (!writer || !request) continue;
         const remote: RemoteOrigin = { requester: request.requester, requestId: request.requestId, offset: message.offset, deadline: request.deadline };
+        if (request.handOver) {
+          // The requester learns the outcome from the reply (or, failing that, from the routing log).
+          writer.sealShard(request.handOver.generation, request.handOver.to, remote).catch(() => undefined);
+          continue;
+        }
         if (request.command) {
           this.options.onCommand(request, writer, remote);
           continue;

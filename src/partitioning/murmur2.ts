@@ -57,7 +57,12 @@ export function partitionForKey(key: string, partitions: number): number {
   if (!Number.isSafeInteger(partitions) || partitions < 1) {
     throw new RangeError(`partitions must be a positive integer, got ${String(partitions)}`);
   }
+  return murmur2Positive(key) % partitions;
+}
+
+/** The key's hash as Kafka's partitioner uses it, before the modulo. */
+export function murmur2Positive(key: string): number {
   // Kafka's toPositive masks the sign bit instead of taking Math.abs, which would differ for
   // negative hashes and overflow for the smallest int.
-  return (murmur2(utf8.encode(key)) & 0x7fffffff) % partitions;
+  return murmur2(utf8.encode(key)) & 0x7fffffff;
 }

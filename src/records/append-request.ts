@@ -19,6 +19,8 @@ export interface AppendRequest {
   readonly snapshot?: { readonly snapshotVersion: number; readonly state: Buffer };
   /** A command for a decider registered at the owner, decided there. */
   readonly command?: { readonly decider: string; readonly id: string; readonly payload: string };
+  /** `grow` asks the owner to seal the shard moving to partition `to` (no events, no stream). */
+  readonly handOver?: { readonly generation: number; readonly to: number };
 }
 
 export type AppendReply =
@@ -64,6 +66,7 @@ export function encodeRequest(request: AppendRequest): { key: string; value: Buf
         events,
         ...(request.snapshot ? { snapshot: { snapshotVersion: request.snapshot.snapshotVersion, state: request.snapshot.state.toString('base64') } } : {}),
         ...(request.command ? { command: request.command } : {}),
+        ...(request.handOver ? { handOver: request.handOver } : {}),
       }),
     ),
     headers: [{ 'scribe.requester': request.requester }, { 'scribe.request': request.requestId }, { 'scribe.deadline': String(request.deadline) }],
@@ -82,6 +85,7 @@ export function decodeRequest(message: { key?: string | Buffer | null; value: Bu
       events: WireEvent[];
       snapshot?: { snapshotVersion: number; state: string };
       command?: AppendRequest['command'];
+      handOver?: AppendRequest['handOver'];
     };
     return {
       requester,
@@ -100,6 +104,7 @@ export function decodeRequest(message: { key?: string | Buffer | null; value: Bu
       })),
       ...(body.snapshot ? { snapshot: { snapshotVersion: body.snapshot.snapshotVersion, state: Buffer.from(body.snapshot.state, 'base64') } } : {}),
       ...(body.command ? { command: body.command } : {}),
+      ...(body.handOver ? { handOver: body.handOver } : {}),
     };
   } catch {
     return undefined;

@@ -13,14 +13,16 @@ import type { Decider, DomainEvent, LoadedState } from '../aggregates/decider.js
 import { WriterGroup } from '../ownership/writer-group.js';
 import type { EncodedEvent } from '../records/event-record.js';
 import type { PartitionWriter, PendingSnapshot } from '../writer/partition-writer.js';
-import { partitionForKey } from '../partitioning/murmur2.js';
+import { RoutingLog } from '../partitioning/routing-log.js';
+import type { ShardMove } from '../partitioning/routing.js';
 import { eventReader, type EventReader, type EventSchemas, type UnknownEventPolicy } from '../schemas/event-schemas.js';
 import { RegisteredSchemas, type SchemaRegistryOptions } from '../schemas/schema-registry.js';
 import { IndexFollower } from '../stream-index/follower.js';
 import { StreamIndex } from '../stream-index/stream-index.js';
-import { OwnershipChangedError, StoreClosedError, StreamNotFoundError, WrongExpectedVersionError } from '../streams/errors.js';
+import { AppendOutcomeUnknownError, OwnershipChangedError, StoreClosedError, StreamNotFoundError, WrongExpectedVersionError } from '../streams/errors.js';
 import type { AppendResult, EventData, RecordedEvent } from '../streams/event.js';
 import { validateExpectedVersion, type ExpectedVersion } from '../streams/expected-version.js';
+import { growStore, type GrowOptions, type GrowthResult } from './growth.js';
 import { RemoteAppends } from './remote-appends.js';
 import { Subscription, type EventHandler, type SubscribeOptions } from './subscription.js';
 import { ensureTopics, type StoreLayout } from './topics.js';
@@ -104,6 +106,17 @@ export interface ExecuteOptions extends LoadOptions {
   readonly commandId?: string;
 }
 
+/** The routing table as `scribe partitions status` shows it. */
+export interface RoutingStatus {
+  /** Partition count by generation; the last is the store's. */
+  readonly generations: readonly number[];
+  readonly partitions: number;
+  /** The latest generation's shard moves so far. */
+  readonly moves: readonly ShardMove[];
+  /** Moves of the latest generation not completed: not sealed yet, or sealed and not opened. */
+  readonly pending: readonly { readonly from: number; readonly to: number; readonly state: 'planned' | 'sealed' }[];
+}
+
 export interface ReadStreamOptions {
   /** First version to read (default 0 forwards, the last event backwards). */
   readonly fromVersion?: number;
@@ -139,11 +152,12 @@ export class EventStore {
     private readonly admin: KafkaAdmin,
     private readonly index: StreamIndex,
     private readonly follower: IndexFollower,
+    private readonly routing: RoutingLog,
     private readonly remote: RemoteAppends,
     private readonly writers: WriterGroup | undefined,
     private readonly commands: CommandRunner,
     private readonly read: EventReader,
-    private readonly settings: { appendTimeoutMs: number; maxEventBytes: number; encoding: EventEncoding },
+    private readonly settings: { appendTimeoutMs: number; maxEventBytes: number; encoding: EventEncoding; log: (line: string) => void },
   ) {}
 
   static async connect(options: ConnectOptions): Promise<EventStore> {
@@ -182,6 +196,7 @@ export class EventStore {
     const index = await StreamIndex.open(join(dataDir, 'index'), layout.eventsTopicId);
     log(index.rebuilt ? `index ${dataDir}: new or unusable, building it from Kafka` : `index ${dataDir}: reused, catching up from its checkpoints`);
     const follower = await IndexFollower.start(connection, layout.topics, index);
+    const routing = await RoutingLog.open(connection, admin, layout.topics.routing, () => Promise.resolve(layout.partitions));
     const remote = await RemoteAppends.start(connection, admin, layout.topics, layout.replyPartitions);
     const endOffset = async (partition: number) => (await admin.endOffsets(layout.topics.events, [partition])).get(partition) ?? 0;
     const read = eventReader(options.schemas, options.onUnknownEvent ?? 'fail');
@@ -201,6 +216,7 @@ export class EventStore {
             replyPartitions: layout.replyPartitions,
             index,
             follower,
+            routing,
             endOffset,
             sessionTimeoutMs: settings.sessionTimeoutMs,
             timeoutMs: Math.min(settings.appendTimeoutMs, 30_000),
@@ -218,12 +234,12 @@ export class EventStore {
               );
             },
           });
-    return new EventStore(connection, layout, admin, index, follower, remote, writers, commands, read, { ...settings, encoding });
+    return new EventStore(connection, layout, admin, index, follower, routing, remote, writers, commands, read, { ...settings, encoding, log });
   }
 
-  /** The store's partition count. */
+  /** The store's partition count (the latest generation's, see `grow`). */
   get partitions(): number {
-    return this.layout.partitions;
+    return this.routing.table.partitions;
   }
 
   /** Partitions this process owns right now (empty for `writer: false`). */
@@ -231,9 +247,57 @@ export class EventStore {
     return this.writers?.ownedPartitions() ?? [];
   }
 
-  /** The partition of the events topic that holds the stream (or the given partition key). */
+  /** The partition of the events topic that takes the stream's (or the partition key's) appends now. */
   partitionOf(streamIdOrKey: string): number {
-    return partitionForKey(streamIdOrKey, this.layout.partitions);
+    return this.routing.table.partitionOf(streamIdOrKey);
+  }
+
+  /**
+   * Raises the store's partition count while it runs: adds partitions to its topics, then
+   * moves the shards whose partition changes, each sealed by its old owner and opened by its
+   * new one (docs/decisions/0005-online-growth.md). Needs writer processes to own the
+   * partitions. Call it again with the same count to finish a growth that was interrupted.
+   */
+  async grow(partitions: number, options: GrowOptions = {}): Promise<GrowthResult> {
+    this.ensureOpen('grow');
+    return growStore(
+      {
+        admin: this.admin,
+        topics: this.layout.topics,
+        routing: this.routing,
+        seal: (generation, from, to) => this.seal(generation, from, to),
+      },
+      partitions,
+      options,
+    );
+  }
+
+  /** The routing table: partition counts by generation and the latest growth's shard moves. */
+  async routingStatus(): Promise<RoutingStatus> {
+    this.ensureOpen('routingStatus');
+    await this.routing.caughtUp();
+    const table = this.routing.table;
+    return { generations: [...table.generations()], partitions: table.partitions, moves: table.currentMoves(), pending: table.pendingMoves() };
+  }
+
+  private async seal(generation: number, from: number, to: number): Promise<void> {
+    // An answer lost on the way (unknown outcome) is asked again: a sealed shard answers its seal.
+    const deadline = Date.now() + 4 * this.settings.appendTimeoutMs;
+    for (;;) {
+      if (this.routing.table.move(generation, from, to)) return;
+      try {
+        await this.routed<unknown>('grow', () => from, (writer, _partition, remainingMs) =>
+          writer
+            ? writer.sealShard(generation, to)
+            : this.remote.append({ streamId: '', partitionKey: '', partition: from, expectedVersion: 'any', events: [], handOver: { generation, to } }, remainingMs),
+        );
+        return;
+      } catch (error) {
+        if ((!(error instanceof AppendOutcomeUnknownError) && !(error instanceof OwnershipChangedError)) || Date.now() > deadline) throw error;
+        this.settings.log(`grow: sealing shard ${from}->${to}: ${error.message}; asking again`);
+        await this.routing.caughtUp();
+      }
+    }
   }
 
   async append(streamId: string, events: readonly EventData[], options: AppendOptions): Promise<AppendResult> {
@@ -249,8 +313,7 @@ export class EventStore {
   }
 
   private appendEncoded(streamId: string, partitionKey: string, events: EncodedEvent[], expectedVersion: ExpectedVersion, snapshot?: PendingSnapshot): Promise<AppendResult> {
-    const partition = partitionForKey(partitionKey, this.layout.partitions);
-    return this.routed('append', partition, (writer, remainingMs) =>
+    return this.routed('append', () => this.routing.table.partitionOf(partitionKey), (writer, partition, remainingMs) =>
       writer
         ? new Promise<AppendResult>((resolve, reject) =>
             writer.enqueue({ streamId, partitionKey, expectedVersion, events, ...(snapshot ? { snapshot } : {}), resolve, reject }),
@@ -261,14 +324,20 @@ export class EventStore {
 
   /**
    * Sends a request to the partition's owner: this process's writer, or the owner through the
-   * appends topic. An ownership change answers "nothing stored": route again until the deadline.
+   * appends topic. An ownership change (or a shard that moved) answers "nothing stored": route
+   * again until the deadline.
    */
-  private async routed<T>(operation: string, partition: number, send: (writer: PartitionWriter | undefined, remainingMs: number) => Promise<T>): Promise<T> {
+  private async routed<T>(
+    operation: string,
+    route: () => number,
+    send: (writer: PartitionWriter | undefined, partition: number, remainingMs: number) => Promise<T>,
+  ): Promise<T> {
     const deadline = Date.now() + this.settings.appendTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       this.ensureOpen(operation);
+      const partition = route();
       try {
-        return await send(this.writers?.writerFor(partition), Math.max(1, deadline - Date.now()));
+        return await send(this.writers?.writerFor(partition), partition, Math.max(1, deadline - Date.now()));
       } catch (error) {
         if (!(error instanceof OwnershipChangedError) || Date.now() + 50 >= deadline) throw error;
         await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** attempt)));
@@ -301,8 +370,7 @@ export class EventStore {
     const commandId = options.commandId ?? randomUUID();
     validateStreamId(commandId, 'commandId');
     const partitionKey = options.partitionKey ?? streamId;
-    const partition = partitionForKey(partitionKey, this.layout.partitions);
-    const result = await this.routed('execute', partition, (writer, remainingMs) =>
+    const result = await this.routed('execute', () => this.routing.table.partitionOf(partitionKey), (writer, partition, remainingMs) =>
       writer
         ? new Promise<ExecuteResult>((resolve, reject) =>
             this.commands.run({ decider: name, commandId, streamId, partitionKey, command: JSON.parse(payload) as unknown }, writer, { resolve, reject }),
@@ -324,6 +392,7 @@ export class EventStore {
     const events: DomainEvent[] = [];
     if (result.nextExpectedVersion < 0) return { ...result, events };
     const first = result.nextExpectedVersion;
+    await this.indexed(result.position);
     for await (const e of this.readStream(streamId, { partitionKey, fromVersion: Math.max(0, first), direction: 'backwards' })) {
       if (!e.id.startsWith(`${command.id}/`)) break;
       events.unshift({ type: e.type, data: e.data, ...(Object.keys(e.metadata).length > 0 ? { metadata: e.metadata } : {}) });
@@ -342,7 +411,7 @@ export class EventStore {
 
   private async loadState<State, Event extends DomainEvent>(decider: Decider<State, unknown, Event>, streamId: string, options: LoadOptions) {
     if (options.partitionKey !== undefined) validateStreamId(options.partitionKey, 'partitionKey');
-    await this.catchUp(partitionForKey(options.partitionKey ?? streamId, this.layout.partitions));
+    await this.catchUpStream(options.partitionKey ?? streamId);
     return loadAggregate(this.read, this.index, decider, streamId);
   }
 
@@ -397,8 +466,7 @@ export class EventStore {
     if (options.fromVersion !== undefined && (!Number.isSafeInteger(options.fromVersion) || options.fromVersion < 0)) {
       throw new InvalidArgumentError('fromVersion', `${JSON.stringify(options.fromVersion)} must be an integer >= 0`);
     }
-    const partition = partitionForKey(options.partitionKey ?? streamId, this.layout.partitions);
-    await this.catchUp(partition);
+    await this.catchUpStream(options.partitionKey ?? streamId);
     const head = this.index.head(streamId);
     if (head < 0) throw new StreamNotFoundError(streamId);
     // Pages keep memory bounded for long streams; each page is read in one go (see StreamIndex.read).
@@ -425,8 +493,8 @@ export class EventStore {
     const subscription = await Subscription.start(
       this.connection,
       events,
-      this.layout.partitions,
-      () => this.admin.endOffsets(events, Array.from({ length: this.layout.partitions }, (_, p) => p), 'read_committed'),
+      this.routing,
+      (partitions) => this.admin.endOffsets(events, partitions, 'read_committed'),
       options.name === undefined ? options : { ...options, name: `${this.layout.topics.events}.subscription.${options.name}` },
       handler,
       this.read,
@@ -443,8 +511,36 @@ export class EventStore {
     await this.writers?.leave();
     await this.remote.stop();
     await this.follower.stop();
+    await this.routing.stop();
     this.admin.disconnect();
     await this.index.close();
+  }
+
+  /**
+   * Waits until the local index holds the position. The reply to a request can overtake the
+   * owner's own index update when the owner is this very process (the request went through
+   * the appends topic while its writer was starting).
+   */
+  private async indexed(position: { partition: number; offset: string }): Promise<void> {
+    const { partition } = position;
+    const next = Number(position.offset) + 1;
+    const deadline = Date.now() + this.settings.appendTimeoutMs;
+    while (this.index.checkpoint(partition) < next && Date.now() < deadline) {
+      if (!this.writers?.writerFor(partition)) {
+        this.follower.follow(partition);
+        await this.follower.caughtUp(partition, next);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** Waits until the local index holds everything committed to the stream before now, in every partition its history spans. */
+  private async catchUpStream(partitionKey: string): Promise<void> {
+    // An owner knows its own partitions' moves as it commits them; anyone else may have missed
+    // a move committed a moment ago, and with it where the stream's latest events are.
+    if (!this.writers?.writerFor(this.routing.table.partitionOf(partitionKey))) await this.routing.caughtUp();
+    await Promise.all(this.routing.table.historyOf(partitionKey).map((partition) => this.catchUp(partition)));
   }
 
   /** Waits until the local index holds everything committed to the partition before now. */

@@ -2,7 +2,8 @@
 // owner commits its answer to `<store>.replies` in the same transaction as the events, and
 // this process waits for it. A reply that does not come in time is an unknown outcome.
 import { randomUUID } from 'node:crypto';
-import { KafkaConsumer, KafkaProducer, type KafkaAdmin, type KafkaConnection } from '../kafka/index.js';
+import { KafkaConsumer, KafkaProducer, type KafkaAdmin, type KafkaConnection, type KafkaOperationError } from '../kafka/index.js';
+import { kafkaErrorCodes } from '../kafka/errors.js';
 import { decodeReply, encodeRequest, type AppendReply, type AppendRequest } from '../records/append-request.js';
 import { partitionForKey } from '../partitioning/murmur2.js';
 import type { ScribeError } from '../errors.js';
@@ -68,6 +69,11 @@ export class RemoteAppends {
       try {
         await this.producer.send({ topic: this.topics.appends, partition: request.partition, ...record });
       } catch (error) {
+        if ((error as KafkaOperationError).kafkaCode === kafkaErrorCodes.ERR__UNKNOWN_PARTITION) {
+          // A partition added by growth that this producer has not seen yet: nothing was sent.
+          await this.producer.refreshMetadata(this.topics.appends).catch(() => undefined);
+          throw new OwnershipChangedError(request.partition, 'the partition is new to this process; routing again');
+        }
         throw new AppendOutcomeUnknownError(request.streamId, `the request could not be sent: ${(error as Error).message}`, { cause: error });
       }
       const answer = await Promise.race([reply, expired]);

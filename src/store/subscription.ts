@@ -1,8 +1,12 @@
 // Subscriptions: every committed event of the store, in per-partition order, never one of an
 // aborted transaction; catch-up from a starting point, then live. A named subscription keeps
 // its checkpoint in Kafka (consumer group `<store>.subscription.<name>`) and resumes there.
+// A shard moved by growth continues in another partition: its open marker holds that
+// partition back until the old partition has been handled up to the shard's seal.
 import { KafkaConsumer, type KafkaConnection, type KafkaMessage } from '../kafka/index.js';
+import type { RoutingLog } from '../partitioning/routing-log.js';
 import { storedEventFrom, type StoredEvent } from '../records/event-record.js';
+import { decodeMarker } from '../records/routing-record.js';
 import type { Position, RecordedEvent } from '../streams/event.js';
 
 /** Where a subscription starts: the first event, events appended from now on, or just after saved positions. */
@@ -20,10 +24,22 @@ export interface SubscribeOptions {
 
 export type EventHandler = (event: RecordedEvent) => void | Promise<void>;
 
+/** A partition held back at an open marker until another partition is handled up to `offset`. */
+interface Barrier {
+  readonly partition: number;
+  readonly offset: number;
+  /** The marker and what was fetched after it, handled in order once the barrier is passed. */
+  readonly messages: KafkaMessage[];
+}
+
 export class Subscription {
   private running = true;
   private readonly loop: Promise<void>;
   private readonly positions = new Map<number, string>();
+  /** Per partition, the first offset not handled yet (from the start position on). */
+  private readonly next = new Map<number, number>();
+  private readonly barriers = new Map<number, Barrier>();
+  private stopFollowingRouting: () => void = () => undefined;
 
   /** @internal */
   constructor(
@@ -33,29 +49,61 @@ export class Subscription {
     private readonly durable: boolean,
     /** Decodes and upcasts: one stored event may be read as none, one or several. */
     private readonly read: (stored: StoredEvent) => RecordedEvent[],
+    starts: Map<number, number>,
   ) {
+    for (const [partition, offset] of starts) this.next.set(partition, offset);
     this.loop = this.run();
     // A handler failure is reported through `done`; it must not also be an unhandled rejection.
     this.loop.catch(() => undefined);
   }
 
   /** @internal */
-  static async start(connection: KafkaConnection, topic: string, partitions: number, endOffsets: () => Promise<Map<number, number>>, options: SubscribeOptions, handler: EventHandler, read: (stored: StoredEvent) => RecordedEvent[]): Promise<Subscription> {
+  static async start(
+    connection: KafkaConnection,
+    topic: string,
+    routing: RoutingLog,
+    endOffsets: (partitions: number[]) => Promise<Map<number, number>>,
+    options: SubscribeOptions,
+    handler: EventHandler,
+    read: (stored: StoredEvent) => RecordedEvent[],
+  ): Promise<Subscription> {
     const from = options.from ?? 'start';
+    const partitions = Array.from({ length: routing.table.partitions }, (_, partition) => partition);
     if (options.name !== undefined) {
-      const consumer = await KafkaConsumer.connect({ ...connection, groupId: options.name, isolation: 'read_committed', startFrom: from === 'end' ? 'latest' : 'earliest' });
+      // Partitions added by growth must be read from their start, so the group never resets to
+      // 'latest': a new group starting at the end commits the current ends first.
+      const consumer = await KafkaConsumer.connect({
+        ...connection,
+        groupId: options.name,
+        isolation: 'read_committed',
+        startFrom: 'earliest',
+        overrides: { 'topic.metadata.refresh.interval.ms': 1_000 },
+      });
+      if (from === 'end') {
+        const committed = await consumer.committed(partitions.map((partition) => ({ topic, partition })), 10_000);
+        if (committed.every((c) => c.offset < 0)) consumer.commit([...(await endOffsets(partitions))].map(([partition, offset]) => ({ topic, partition, offset })));
+      }
       consumer.subscribe([topic]);
-      return new Subscription(consumer, topic, handler, true, read);
+      return new Subscription(consumer, topic, handler, true, read, new Map());
     }
     const consumer = await KafkaConsumer.connect({ ...connection, isolation: 'read_committed' });
     const starts = new Map<number, number>();
     if (from === 'end') {
-      for (const [partition, offset] of await endOffsets()) starts.set(partition, offset);
+      for (const [partition, offset] of await endOffsets(partitions)) starts.set(partition, offset);
     } else if (from !== 'start') {
       for (const position of from) starts.set(position.partition, Number(position.offset) + 1);
     }
-    consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: starts.get(partition) ?? 0 })));
-    return new Subscription(consumer, topic, handler, false, read);
+    for (const partition of partitions) if (!starts.has(partition)) starts.set(partition, 0);
+    consumer.addPartitions(partitions.map((partition) => ({ topic, partition, offset: starts.get(partition)! })));
+    const subscription = new Subscription(consumer, topic, handler, false, read, starts);
+    // Partitions added by growth are read from their first record.
+    subscription.stopFollowingRouting = routing.onChange((entry) => {
+      if (entry.kind !== 'generation') return;
+      const added = Array.from({ length: entry.partitions }, (_, partition) => partition).filter((partition) => !subscription.next.has(partition));
+      for (const partition of added) subscription.next.set(partition, 0);
+      if (added.length > 0) consumer.addPartitions(added.map((partition) => ({ topic, partition, offset: 0 })));
+    });
+    return subscription;
   }
 
   /** Resolves when the subscription has stopped; rejects with the handler's error if it failed. */
@@ -70,6 +118,7 @@ export class Subscription {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopFollowingRouting();
     await this.loop.catch(() => undefined);
   }
 
@@ -78,10 +127,29 @@ export class Subscription {
       while (this.running) {
         const messages = await this.consumer.consume(500, 100);
         await this.handle(messages);
+        await this.passBarriers();
       }
     } finally {
       await this.consumer.disconnect();
     }
+  }
+
+  /** Handles what the barriers held back once the partitions they wait for got far enough. */
+  private async passBarriers(): Promise<void> {
+    for (const [partition, barrier] of [...this.barriers]) {
+      if (!(await this.reached(barrier.partition, barrier.offset))) continue;
+      this.barriers.delete(partition);
+      this.consumer.client.resume([{ topic: this.topic, partition }]);
+      await this.handle(barrier.messages);
+    }
+  }
+
+  /** Whether `partition` has been handled up to `offset` (exclusive), here or by another member of the group. */
+  private async reached(partition: number, offset: number): Promise<boolean> {
+    if ((this.next.get(partition) ?? -1) >= offset) return true;
+    if (!this.durable) return false;
+    const [committed] = await this.consumer.committed([{ topic: this.topic, partition }], 10_000);
+    return committed !== undefined && committed.offset >= offset;
   }
 
   private async handle(messages: KafkaMessage[]): Promise<void> {
@@ -89,9 +157,24 @@ export class Subscription {
     try {
       for (const message of messages) {
         if (!this.running) break;
+        const held = this.barriers.get(message.partition);
+        if (held) {
+          // Fetched before the pause took effect; it is handled after the barrier.
+          if (message.offset > (held.messages[held.messages.length - 1]?.offset ?? -1)) held.messages.push(message);
+          continue;
+        }
+        if (message.offset < (this.next.get(message.partition) ?? 0)) continue;
+        const marker = decodeMarker(message);
+        if (marker?.kind === 'open' && marker.sealedAt !== undefined && !(await this.reached(marker.from, marker.sealedAt + 1))) {
+          // Not even the marker counts as handled: a restart must meet this barrier again.
+          this.barriers.set(message.partition, { partition: marker.from, offset: marker.sealedAt + 1, messages: [message] });
+          this.consumer.client.pause([{ topic: this.topic, partition: message.partition }]);
+          continue;
+        }
         const stored = storedEventFrom(message);
         if (stored) for (const event of this.read(stored)) await this.handler(event);
         handled.set(message.partition, message.offset + 1);
+        this.next.set(message.partition, message.offset + 1);
         this.positions.set(message.partition, String(message.offset));
       }
     } finally {

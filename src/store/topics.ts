@@ -1,5 +1,6 @@
 // The topics of a store named `<name>` (design brief, "Topics"): created when missing, and
-// checked to be co-partitioned when they exist.
+// checked to be co-partitioned when they exist. Growth adds partitions to the partitioned
+// ones (`grow`); the routing log says how many of them are in use.
 import { InvalidArgumentError } from '../errors.js';
 import type { KafkaAdmin } from '../kafka/index.js';
 
@@ -8,10 +9,13 @@ export interface StoreTopics {
   readonly appends: string;
   readonly replies: string;
   readonly snapshots: string;
+  /** Partition counts by generation and shard moves (docs/decisions/0005-online-growth.md). */
+  readonly routing: string;
 }
 
 export interface StoreLayout {
   readonly topics: StoreTopics;
+  /** Partitions of the events topic: at least as many as the routing log uses. */
   readonly partitions: number;
   readonly replyPartitions: number;
   /** Kafka's id of the events topic; the local index belongs to it. */
@@ -19,7 +23,7 @@ export interface StoreLayout {
 }
 
 export function topicNames(store: string): StoreTopics {
-  return { events: `${store}.events`, appends: `${store}.appends`, replies: `${store}.replies`, snapshots: `${store}.snapshots` };
+  return { events: `${store}.events`, appends: `${store}.appends`, replies: `${store}.replies`, snapshots: `${store}.snapshots`, routing: `${store}.routing` };
 }
 
 const day = String(24 * 60 * 60 * 1000);
@@ -42,10 +46,12 @@ export async function ensureTopics(admin: KafkaAdmin, store: string, partitions:
   await admin.createTopic({ name: topics.replies, partitions: replyPartitions, replicationFactor, config: { 'retention.ms': day, 'min.insync.replicas': minInsync } });
   // A stream's snapshots share its events' partition: the owner writes both in one transaction.
   await admin.createTopic({ name: topics.snapshots, partitions: actual, replicationFactor, config: { 'cleanup.policy': 'compact', 'min.insync.replicas': minInsync } });
+  await admin.createTopic({ name: topics.routing, partitions: 1, replicationFactor, config: { 'cleanup.policy': 'compact', 'min.insync.replicas': minInsync } });
   const replies = await admin.describeTopic(topics.replies);
   for (const name of [topics.appends, topics.snapshots]) {
     const topic = await admin.describeTopic(name);
-    if (topic.partitions !== actual) {
+    // More is allowed: `grow` adds partitions topic by topic before the routing log uses them.
+    if (topic.partitions < actual) {
       throw new InvalidArgumentError('store', `${name} has ${topic.partitions} partitions but ${topics.events} has ${actual}: they must be co-partitioned`);
     }
   }

@@ -2,7 +2,8 @@
 // (a transactional.id per partition), recovers the partition into the index, then applies
 // appends in group-committed Kafka transactions: version checks against state it updates
 // itself, event-id deduplication, the events, the replies to remote requesters and the
-// request offsets, all in one transaction.
+// request offsets, all in one transaction. During growth it also seals shards that leave
+// its partition and opens shards that arrive, each in a transaction of its own.
 import type rdkafka from '@confluentinc/kafka-javascript';
 import type { LimitFunction } from 'p-limit';
 import { ScribeError } from '../errors.js';
@@ -11,6 +12,9 @@ import { encodeReply, type AppendReply } from '../records/append-request.js';
 import { eventHeaders, type EncodedEvent, type StoredEvent } from '../records/event-record.js';
 import { snapshotRecordHeaders, type StoredSnapshot } from '../records/snapshot-record.js';
 import { partitionForKey } from '../partitioning/murmur2.js';
+import type { RoutingLog } from '../partitioning/routing-log.js';
+import type { ShardMove } from '../partitioning/routing.js';
+import { encodeMarker, encodeMove } from '../records/routing-record.js';
 import type { IndexFollower } from '../stream-index/follower.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
 import type { AppendResult } from '../streams/event.js';
@@ -87,10 +91,12 @@ export interface PartitionWriterOptions {
   readonly connection: KafkaConnection;
   readonly store: string;
   readonly partition: number;
-  readonly topics: { readonly events: string; readonly appends: string; readonly replies: string; readonly snapshots: string };
+  readonly topics: { readonly events: string; readonly appends: string; readonly replies: string; readonly snapshots: string; readonly routing: string };
   readonly replyPartitions: number;
   readonly index: StreamIndex;
   readonly follower: IndexFollower;
+  /** Which streams this partition takes; the writer records its seals and opens in it. */
+  readonly routing: RoutingLog;
   /** The writer group's consumer: its group metadata fences offset commits of a zombie (KIP-447). */
   readonly groupConsumer: rdkafka.KafkaConsumer;
   readonly endOffset: (partition: number) => Promise<number>;
@@ -107,6 +113,11 @@ export interface PartitionWriterOptions {
 
 /** Appends whose transaction was aborted for another append's fault are tried again, this often. */
 const maxAttempts = 3;
+
+/** A shard hand-over step this writer commits: sealing a shard that leaves, opening one that arrives. */
+type HandOverStep =
+  | { readonly kind: 'seal'; readonly generation: number; readonly to: number; readonly remote?: RemoteOrigin; resolve(move: ShardMove): void; reject(error: unknown): void }
+  | { readonly kind: 'open'; readonly move: ShardMove };
 
 /** What the drain loop does after a batch: go on, or replace the producer first. */
 type AfterBatch = 'continue' | 'reinitialise';
@@ -131,6 +142,9 @@ interface Outcome {
 export class PartitionWriter {
   private readonly state = new TransactionState();
   private queue: Attempt[] = [];
+  private handOvers: HandOverStep[] = [];
+  /** The highest appends-topic offset committed: commits never move it back. */
+  private requestsDone = 0;
   private producer: KafkaProducer | undefined;
   private draining: Promise<void> | undefined;
   private readonly started: Promise<void>;
@@ -159,6 +173,42 @@ export class PartitionWriter {
     }
     this.queue.push({ append, attempts: 0 });
     this.drain();
+  }
+
+  /**
+   * Seals the shard of this partition's streams that the growth to generation `generation`
+   * moves to partition `to`: a marker ends its history here and the routing log sends its
+   * appends there, in one transaction. Sealing a sealed shard answers its first seal.
+   */
+  async sealShard(generation: number, to: number, remote?: RemoteOrigin): Promise<ShardMove> {
+    // Routing must know the generation before the seal, or this writer would go on taking the
+    // shard's appends after sealing it. `grow` records the generation before asking.
+    const { routing } = this.options;
+    if (routing.table.generation < generation) await routing.caughtUp();
+    if (routing.table.generation < generation) throw new OwnershipChangedError(this.options.partition, `generation ${generation} is not in the routing log yet`);
+    return new Promise((resolve, reject) => {
+      if (this.state.is('closed')) {
+        reject(new OwnershipChangedError(this.options.partition, 'this process no longer owns it'));
+        return;
+      }
+      this.handOvers.push({ kind: 'seal', generation, to, ...(remote ? { remote } : {}), resolve, reject });
+      this.drain();
+    });
+  }
+
+  /**
+   * Opens a shard sealed elsewhere for this partition, once the index holds its history up to
+   * the seal. Appends to it are refused (retryably) until then. A failure leaves it sealed;
+   * the next writer of this partition opens it.
+   */
+  openShard(move: ShardMove): void {
+    void this.catchUpHistory([{ partition: move.from, offset: move.sealedAt + 1 }, ...this.options.routing.table.historyBefore(move.from, move.generation)])
+      .then(() => {
+        if (this.state.is('closed')) return;
+        this.handOvers.push({ kind: 'open', move });
+        this.drain();
+      })
+      .catch((error: unknown) => this.options.log(`partition ${this.options.partition}: shard ${move.from}->${move.to} not opened: ${String(error)}`));
   }
 
   /** Gives up the partition: queued appends fail as not stored; a transaction in flight completes or fails on its own. */
@@ -192,11 +242,16 @@ export class PartitionWriter {
       // open transaction aborted before this writer reads the partition's end.
       await this.initTransactions(producer);
       if (!this.state.advance('recovering')) return;
+      // After the fence: every seal of an earlier owner is committed or aborted by now.
+      const { routing } = this.options;
+      await routing.caughtUp();
+      await this.catchUpHistory(routing.table.historyBefore(partition));
       const end = await this.options.endOffset(partition);
       follower.follow(partition);
       await follower.caughtUp(partition, end);
       follower.unfollow(partition);
       if (!this.state.advance('ready')) return;
+      for (const move of routing.table.currentMoves()) if (move.to === partition && move.state === 'sealed') this.openShard(move);
       this.drain();
     } catch (error) {
       follower.unfollow(partition);
@@ -224,8 +279,18 @@ export class PartitionWriter {
     }
   }
 
+  /** Waits until the index holds these partitions up to these offsets (shards' earlier history). */
+  private async catchUpHistory(history: { partition: number; offset: number }[]): Promise<void> {
+    const { follower, index } = this.options;
+    for (const { partition, offset } of history) {
+      if (index.checkpoint(partition) >= offset) continue;
+      follower.follow(partition);
+      await follower.caughtUp(partition, offset);
+    }
+  }
+
   private drain(): void {
-    if (this.draining || !this.state.is('ready') || this.queue.length === 0) return;
+    if (this.draining || !this.state.is('ready') || (this.queue.length === 0 && this.handOvers.length === 0)) return;
     this.draining = this.drainLoop().finally(() => {
       this.draining = undefined;
       this.drain();
@@ -233,7 +298,7 @@ export class PartitionWriter {
   }
 
   private async drainLoop(): Promise<void> {
-    while (this.state.is('ready') && this.queue.length > 0) {
+    while (this.state.is('ready') && (this.queue.length > 0 || this.handOvers.length > 0)) {
       // The batch is taken only once a slot is free, so appends queued meanwhile join it.
       const next = await this.options.transactionSlots(() => this.writeNextBatch());
       // Outside the slot: a new producer and recovery take a while, the other partitions go on.
@@ -242,7 +307,10 @@ export class PartitionWriter {
   }
 
   private async writeNextBatch(): Promise<AfterBatch> {
-    if (!this.state.is('ready') || this.queue.length === 0) return 'continue';
+    if (!this.state.is('ready')) return 'continue';
+    const step = this.handOvers.shift();
+    if (step) return this.writeHandOver(step);
+    if (this.queue.length === 0) return 'continue';
     const batch = this.nextBatch();
     try {
       return await this.writeBatch(batch);
@@ -291,6 +359,12 @@ export class PartitionWriter {
         const { append } = attempt;
         if (append.remote && append.remote.deadline < now) {
           settled.set(attempt, { error: new AppendOutcomeUnknownError(append.streamId, 'the request reached the owner after its deadline; it was not applied') });
+          continue;
+        }
+        const placement = this.options.routing.table.placement(append.partitionKey);
+        if (placement.partition !== partition || placement.opening) {
+          const reason = placement.opening ? 'the stream\'s shard is being handed over to this partition' : `the stream's shard moved to partition ${placement.partition}`;
+          settled.set(attempt, { error: new OwnershipChangedError(partition, reason) });
           continue;
         }
         const command = isCommand(append.events) ? append.events : undefined;
@@ -379,10 +453,7 @@ export class PartitionWriter {
           .send({ topic: topics.replies, partition: partitionForKey(origin.requester, this.options.replyPartitions), key: origin.requester, ...reply })
           .catch(() => undefined); // a failed reply fails the commit below
       }
-      if (remote.length > 0) {
-        const next = Math.max(...remote.map((a) => a.append.remote!.offset)) + 1;
-        await producer.sendOffsetsToTransaction([{ topic: topics.appends, partition, offset: next }], this.options.groupConsumer, this.options.timeoutMs);
-      }
+      if (remote.length > 0) await this.commitRequests(producer, Math.max(...remote.map((a) => a.append.remote!.offset)) + 1);
       committing = true;
       await producer.commitTransaction(this.options.timeoutMs);
     } catch (error) {
@@ -400,6 +471,71 @@ export class PartitionWriter {
       else attempt.append.resolve(outcome.result!);
     }
     return 'continue';
+  }
+
+  /** Commits the appends topic's position with the transaction; a hand-over may have moved it further already. */
+  private async commitRequests(producer: KafkaProducer, next: number): Promise<void> {
+    this.requestsDone = Math.max(this.requestsDone, next);
+    await producer.sendOffsetsToTransaction([{ topic: this.options.topics.appends, partition: this.options.partition, offset: this.requestsDone }], this.options.groupConsumer, this.options.timeoutMs);
+  }
+
+  /**
+   * One hand-over step in a transaction of its own: the marker in this partition and the
+   * move's new state in the routing log commit together, fenced like any append of this
+   * partition, so a zombie owner can neither seal nor open.
+   */
+  private async writeHandOver(step: HandOverStep): Promise<AfterBatch> {
+    const producer = this.producer;
+    if (!producer) throw new Error('writer is ready without a producer');
+    const { partition, topics, routing } = this.options;
+    const [generation, from, to] = step.kind === 'seal' ? [step.generation, partition, step.to] : [step.move.generation, step.move.from, partition];
+    const known = routing.table.move(generation, from, to);
+    if (step.kind === 'seal' && known) {
+      step.resolve(known);
+      return 'continue';
+    }
+    if (step.kind === 'open' && known?.state === 'open') return 'continue';
+    this.state.transitionTo('writing');
+    let committing = false;
+    try {
+      await producer.beginTransaction();
+      const marker = step.kind === 'seal' ? { kind: 'seal' as const, generation, from, to } : { kind: 'open' as const, generation, from, to, sealedAt: step.move.sealedAt };
+      const { offset } = await producer.send({ topic: topics.events, partition, ...encodeMarker(marker) });
+      const move: ShardMove =
+        step.kind === 'seal'
+          ? { generation, from, to, state: 'sealed', sealedAt: offset, sealedTime: Date.now() }
+          : { ...step.move, state: 'open', openedAt: offset, openedTime: Date.now() };
+      void producer.send({ topic: topics.routing, partition: 0, ...encodeMove(move) }).catch(() => undefined); // fails the commit below
+      if (step.kind === 'seal' && step.remote) {
+        const reply = encodeReply(step.remote.requestId, { ok: true, nextExpectedVersion: -1, partition, offset: String(offset) });
+        void producer
+          .send({ topic: topics.replies, partition: partitionForKey(step.remote.requester, this.options.replyPartitions), key: step.remote.requester, ...reply })
+          .catch(() => undefined);
+        await this.commitRequests(producer, step.remote.offset + 1);
+      }
+      committing = true;
+      await producer.commitTransaction(this.options.timeoutMs);
+      await this.options.index.apply(partition, [], offset + 1);
+      routing.applyCommitted({ kind: 'move', move });
+      this.state.advance('ready');
+      if (step.kind === 'seal') step.resolve(move);
+      this.options.log(`partition ${partition}: shard ${from}->${to} ${move.state} at offset ${offset}`);
+      return 'continue';
+    } catch (cause) {
+      const error = kafkaError('transaction', cause);
+      this.options.log(`partition ${partition}: hand-over ${step.kind} ${from}->${to} failed ${committing ? 'in commit' : 'before commit'}: ${error.message}`);
+      // A seal is answered "unknown": `grow` asks again and learns the outcome from the routing log.
+      if (step.kind === 'seal') step.reject(new OwnershipChangedError(partition, `the seal of shard ${from}->${to} did not complete: ${error.message}`));
+      if (error instanceof KafkaOperationError && error.fenced) {
+        this.state.advance('closed');
+        this.failQueued(() => new OwnershipChangedError(partition, 'this writer was fenced by a newer owner'));
+        this.options.onFailure(partition, error);
+        return 'continue';
+      }
+      if (!committing && this.state.advance('aborting')) await producer.abortTransaction(this.options.timeoutMs).catch(() => undefined);
+      // A new producer either way (KAFKA-17754); its start re-reads the routing log and opens what is still sealed.
+      return 'reinitialise';
+    }
   }
 
   /**
@@ -523,9 +659,12 @@ export class PartitionWriter {
 
   private failQueued(error: () => ScribeError): void {
     const queued = this.queue;
+    const handOvers = this.handOvers;
     this.queue = [];
+    this.handOvers = [];
     // Remote requests are not answered: their offsets stay uncommitted and the next owner applies them.
     for (const attempt of queued) if (!attempt.append.remote) attempt.append.reject(error());
+    for (const step of handOvers) if (step.kind === 'seal' && !step.remote) step.reject(error());
   }
 }
 

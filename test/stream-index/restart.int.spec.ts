@@ -71,7 +71,7 @@ describe('the local stream index', () => {
     await first.append('old-stream', [{ type: 'E', data: {} }], { expectedVersion: 'no_stream' });
     await first.close();
     const admin = KafkaAdmin.connect({ brokers });
-    for (const suffix of ['events', 'snapshots', 'appends', 'replies']) await admin.deleteTopic(`${name}.${suffix}`);
+    for (const suffix of ['events', 'snapshots', 'appends', 'replies', 'routing']) await admin.deleteTopic(`${name}.${suffix}`);
     while ((await admin.listTopics()).some((t) => t.startsWith(`${name}.`))) await new Promise((r) => setTimeout(r, 100));
     admin.disconnect();
 

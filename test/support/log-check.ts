@@ -1,11 +1,16 @@
 // The independent check of a store's history: a plain read_committed Kafka consumer (not
-// Scribe's reader) reads the whole events topic and verifies I1 for every stream.
+// Scribe's reader) reads the whole events topic and verifies I1 for every stream. A stream
+// that growth moved spans partitions: each partition keeps its part in order, and every
+// change of partition sits between the old partition's seal and the new one's open marker.
 import { expect } from 'vitest';
 import { KafkaAdmin, KafkaConsumer } from '../../src/kafka/index.js';
 
 export interface StreamHistory {
+  /** Versions in version order (a correct history holds 0..n-1). */
   readonly versions: number[];
   readonly ids: string[];
+  /** The partitions the stream's history went through, oldest first. */
+  readonly partitions: number[];
 }
 
 export interface LogReport {
@@ -14,12 +19,21 @@ export interface LogReport {
   /** Violations of I1, in words; empty when every stream is exact. */
   readonly violations: string[];
   readonly idCounts: Map<string, number>;
+  /** Hand-over markers found: seals and opens, by the partition holding them. */
+  readonly markers: { kind: string; partition: number; offset: number; from: number; to: number }[];
 }
 
 const header = (headers: Record<string, string | Buffer>[] | undefined, name: string) => {
   for (const h of headers ?? []) if (h[name] !== undefined) return h[name]!.toString();
   return undefined;
 };
+
+interface Located {
+  readonly partition: number;
+  readonly offset: number;
+  readonly version: number;
+  readonly id: string;
+}
 
 export async function readEventsTopic(brokers: string[], topic: string): Promise<LogReport> {
   const admin = KafkaAdmin.connect({ brokers });
@@ -29,8 +43,9 @@ export async function readEventsTopic(brokers: string[], topic: string): Promise
   admin.disconnect();
   const consumer = await KafkaConsumer.connect({ brokers, isolation: 'read_committed' });
   consumer.assign(partitions.map((partition) => ({ topic, partition, offset: 0 })));
-  const streams = new Map<string, StreamHistory>();
+  const located = new Map<string, Located[]>();
   const idCounts = new Map<string, number>();
+  const markers: LogReport['markers'] = [];
   let totalEvents = 0;
   const deadline = Date.now() + 120_000;
   // An empty partition never reports a position; there is nothing to wait for.
@@ -39,26 +54,48 @@ export async function readEventsTopic(brokers: string[], topic: string): Promise
   while (!done()) {
     if (Date.now() > deadline) throw new Error('the independent reader did not reach the end of the events topic');
     for (const message of await consumer.consume(5000, 100)) {
+      const control = header(message.headers, 'scribe.control');
+      if (control !== undefined) {
+        const body = JSON.parse(message.value!.toString()) as { from: number; to: number };
+        markers.push({ kind: control, partition: message.partition, offset: message.offset, from: body.from, to: body.to });
+        continue;
+      }
       const streamId = header(message.headers, 'scribe.stream')!;
-      const version = Number(header(message.headers, 'scribe.version'));
       const id = header(message.headers, 'scribe.id')!;
-      const history = streams.get(streamId) ?? { versions: [], ids: [] };
-      history.versions.push(version);
-      history.ids.push(id);
-      streams.set(streamId, history);
+      const events = located.get(streamId) ?? [];
+      events.push({ partition: message.partition, offset: message.offset, version: Number(header(message.headers, 'scribe.version')), id });
+      located.set(streamId, events);
       idCounts.set(id, (idCounts.get(id) ?? 0) + 1);
       totalEvents++;
     }
   }
   await consumer.disconnect();
   const violations: string[] = [];
-  for (const [streamId, history] of streams) {
-    history.versions.forEach((version, i) => {
-      if (version !== i) violations.push(`${streamId}: event ${i} in offset order carries version ${version}`);
+  const streams = new Map<string, StreamHistory>();
+  for (const [streamId, events] of located) {
+    // In version order the history must be 0..n-1; each partition keeps its part in offset
+    // order; where the history changes partition, the old one was sealed after its last
+    // event there and the new one opened before its first.
+    const history = [...events].sort((a, b) => a.version - b.version);
+    history.forEach((event, i) => {
+      if (event.version !== i) violations.push(`${streamId}: event ${i} of its history (partition ${event.partition}, offset ${event.offset}) carries version ${event.version}`);
+      const previous = history[i - 1];
+      if (!previous) return;
+      if (previous.partition === event.partition) {
+        if (previous.offset > event.offset) violations.push(`${streamId}: version ${event.version} precedes version ${previous.version} in partition ${event.partition}`);
+        return;
+      }
+      const [from, to] = [previous.partition, event.partition];
+      const sealed = markers.some((m) => m.kind === 'seal' && m.partition === from && m.to === to && m.offset > previous.offset);
+      const opened = markers.some((m) => m.kind === 'open' && m.partition === to && m.from === from && m.offset < event.offset);
+      if (!sealed) violations.push(`${streamId}: version ${previous.version} in partition ${from} is not followed by a seal for partition ${to}`);
+      if (!opened) violations.push(`${streamId}: version ${event.version} in partition ${to} does not follow an open from partition ${from}`);
     });
+    const partitions = history.map((e) => e.partition).filter((p, i, all) => i === 0 || all[i - 1] !== p);
+    streams.set(streamId, { versions: history.map((e) => e.version), ids: history.map((e) => e.id), partitions });
   }
   for (const [id, count] of idCounts) if (count > 1) violations.push(`event id ${id} stored ${count} times`);
-  return { streams, totalEvents, violations, idCounts };
+  return { streams, totalEvents, violations, idCounts, markers };
 }
 
 /**
