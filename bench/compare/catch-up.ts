@@ -101,7 +101,7 @@ export class CatchUpLog {
     ];
     for (const reader of inTurn(readers, context.repetition)) {
       if (!context.systems.has(reader.system)) continue;
-      const cpu = cpuSample();
+      const cpu = cpuSample(context.brokers);
       const { elapsedMs, history } = await reader.run();
       const cpuUse = cpuSince(cpu);
       if (history) {

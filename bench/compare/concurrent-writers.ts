@@ -38,7 +38,7 @@ interface Level {
  * `writers` writers, each looping: pick a stream at random (again while another writer is on
  * it), append one event to it, until `total` appends are done.
  */
-async function driveWriters(total: number, writers: number, streams: number, append: (stream: number) => Promise<void>): Promise<Level> {
+async function driveWriters(brokers: readonly string[], total: number, writers: number, streams: number, append: (stream: number) => Promise<void>): Promise<Level> {
   const busy = new Uint8Array(streams);
   const latenciesMs: number[] = [];
   let issued = 0;
@@ -58,7 +58,7 @@ async function driveWriters(total: number, writers: number, streams: number, app
     }
   };
   const started = performance.now();
-  const cpu = cpuSample();
+  const cpu = cpuSample(brokers);
   await Promise.all(Array.from({ length: writers }, () => writer()));
   return { elapsedMs: performance.now() - started, latenciesMs, cpu: cpuSince(cpu) };
 }
@@ -81,7 +81,7 @@ async function measureScribe(o: ConcurrentWritersOptions, context: WorkloadConte
     };
     await primePartitions(store, o.streams, streamId, appendTo);
     for (const writers of o.writers) {
-      const level = await driveWriters(o.appends, writers, o.streams, appendTo);
+      const level = await driveWriters(context.brokers, o.appends, writers, o.streams, appendTo);
       const figures = levelFigures(level, o.appends);
       record(result, 'concurrent-writers', `w${writers}`, 'scribe', figures);
       context.log(`concurrent-writers, ${writers} writers, scribe: ${figures.eventsPerSec} events/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms`);
@@ -119,7 +119,7 @@ async function measureEmmett(o: ConcurrentWritersOptions, context: WorkloadConte
     acknowledged.set(streamId(s), (acknowledged.get(streamId(s)) ?? 0) + 1);
   };
   for (const writers of o.writers) {
-    const level = await driveWriters(o.appends, writers, o.streams, appendTo);
+    const level = await driveWriters(context.brokers, o.appends, writers, o.streams, appendTo);
     const figures = levelFigures(level, o.appends);
     record(result, 'concurrent-writers', `w${writers}`, 'emmett', figures);
     context.log(`concurrent-writers, ${writers} writers, emmett: ${figures.eventsPerSec} events/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms`);

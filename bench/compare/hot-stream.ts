@@ -28,7 +28,7 @@ async function measureScribe(o: HotStreamOptions, context: WorkloadContext, resu
     for (const writers of o.writers) {
       const paths: Path[] = inTurn(['execute', 'handle'], context.repetition);
       for (const path of paths) {
-        const cpu = cpuSample();
+        const cpu = cpuSample(context.brokers);
         const measured = await measureHotStream(store, path, writers, o.commands);
         record(result, 'hot-stream', `w${writers}`, `scribe-${path}`, { ...measured.figures, ...cpuSince(cpu) });
         // The stream holds Opened and one Deposited per accepted command.
@@ -55,7 +55,7 @@ const handleAccount = CommandHandler<Account, AccountEvent>({ evolve: account.ev
  */
 const onVersionConflict = { retries: 10_000, minTimeout: 1, maxTimeout: 50, factor: 2, randomize: true, shouldRetryError: isExpectedVersionConflictError };
 
-async function measureEmmettLevel(store: PostgresEventStore, streamId: string, writers: number, commands: number) {
+async function measureEmmettLevel(store: PostgresEventStore, streamId: string, writers: number, commands: number, brokers: readonly string[]) {
   await store.appendToStream<AccountEvent>(streamId, [{ type: 'Opened', data: { owner: 'bench' } }], { expectedStreamVersion: STREAM_DOES_NOT_EXIST });
   let issued = 0;
   let attempts = 0;
@@ -78,7 +78,7 @@ async function measureEmmettLevel(store: PostgresEventStore, streamId: string, w
     }
   };
   const started = performance.now();
-  const cpuAtStart = cpuSample();
+  const cpuAtStart = cpuSample(brokers);
   await Promise.all(Array.from({ length: writers }, () => writer()));
   const elapsedMs = performance.now() - started;
   const cpu = cpuSince(cpuAtStart);
@@ -94,7 +94,7 @@ async function measureEmmett(o: HotStreamOptions, context: WorkloadContext, resu
   const acknowledged = new Map<string, number>();
   for (const writers of o.writers) {
     const streamId = `hot-${context.tag}-w${writers}`;
-    const figures = await measureEmmettLevel(store, streamId, writers, o.commands);
+    const figures = await measureEmmettLevel(store, streamId, writers, o.commands, context.brokers);
     acknowledged.set(streamId, o.commands + 1);
     record(result, 'hot-stream', `w${writers}`, 'emmett-handler', figures);
     context.log(`hot-stream, ${writers} writers, emmett CommandHandler: ${figures.commandsPerSec} commands/s, ${figures.retriesPerCommandRatio} retries per command, p50 ${figures.p50Ms} ms`);

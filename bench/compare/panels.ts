@@ -19,8 +19,9 @@ export interface PanelRow {
   readonly p95Ms: number | undefined;
   readonly p99Ms: number | undefined;
   readonly retriesPerCommand: number | undefined;
-  /** CPU during the measurement: this process's (% of one core) and the machine's (% of all cores). */
+  /** CPU during the measurement: this process's and the broker's (% of one core), the machine's (% of all cores). */
   readonly processCpuPct: number | undefined;
+  readonly brokerCpuPct: number | undefined;
   readonly machineCpuPct: number | undefined;
 }
 
@@ -79,6 +80,7 @@ export function panelsOf(medians: Record<string, number>): Panel[] {
           p99Ms: m.p99Ms,
           retriesPerCommand: m.retriesPerCommandRatio,
           processCpuPct: m.processCpuPct,
+          brokerCpuPct: m.brokerCpuPct,
           machineCpuPct: m.machineCpuPct,
         })),
       };

@@ -108,17 +108,17 @@ export function markdownReport(facts: RunFacts, panels: Panel[], ratios: RatioDe
     `- Versions: ${Object.entries(facts.versions).map(([name, version]) => `${name} ${version}`).join(', ')}.`,
     `- Result file: \`${facts.resultFile}\`; chart: \`${facts.chartFile}\`.`,
     '',
-    '| workload | case | system | throughput | p50 | p95 | p99 | retries per command | CPU: process / machine |',
+    '| workload | case | system | throughput | p50 | p95 | p99 | retries per command | CPU: process / broker / machine |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const panel of panels) {
     for (const row of panel.rows) {
-      lines.push(`| ${panel.workload} | ${panel.title.slice(panel.workload.length + 2)} | ${row.variant} | ${cell(row.rate, 10)} ${row.rate === undefined ? '' : panel.rateUnit} | ${cell(row.p50Ms)} | ${cell(row.p95Ms)} | ${cell(row.p99Ms)} | ${cell(row.retriesPerCommand)} | ${row.processCpuPct === undefined ? '' : `${Math.round(row.processCpuPct)}% / ${Math.round(row.machineCpuPct ?? Number.NaN)}%`} |`);
+      lines.push(`| ${panel.workload} | ${panel.title.slice(panel.workload.length + 2)} | ${row.variant} | ${cell(row.rate, 10)} ${row.rate === undefined ? '' : panel.rateUnit} | ${cell(row.p50Ms)} | ${cell(row.p95Ms)} | ${cell(row.p99Ms)} | ${cell(row.retriesPerCommand)} | ${row.processCpuPct === undefined ? '' : [row.processCpuPct, row.brokerCpuPct, row.machineCpuPct].map((v) => (v === undefined || Number.isNaN(v) ? '-' : `${Math.round(v)}%`)).join(' / ')} |`);
     }
   }
   lines.push(
     '',
-    'Latencies in milliseconds: one append (concurrent-writers; for the raw transactional reference, one transaction of N records), one command with its retries (hot-stream), one whole read or load (read-stream). CPU: the bench process (the client side, all its threads) in % of one core, and the whole machine (broker, PostgreSQL, other work included) in % of all its cores, during the measurement.',
+    'Latencies in milliseconds: one append (concurrent-writers; for the raw transactional reference, one transaction of N records), one command with its retries (hot-stream), one whole read or load (read-stream). CPU during the measurement: the bench process (the client side, all its threads) and the broker JVM in % of one core, and the whole machine (PostgreSQL and other work included) in % of all its cores.',
     '',
   );
   lines.push('| ratio (median of the per-repetition ratios) | value |', '| --- | ---: |');

@@ -221,7 +221,7 @@ export const compare: Scenario<CompareOptions> = {
     for (const panel of panelsOf(medians)) {
       lines.push(`  ${panel.title} (${panel.rateUnit}; p50/p95/p99 ms):`);
       for (const row of panel.rows) {
-        lines.push(`    ${row.variant.padEnd(18)} ${row.rate === undefined ? '-' : row.rate.toLocaleString('en-US').padStart(10)}   ${[row.p50Ms, row.p95Ms, row.p99Ms].map((v) => (v === undefined ? '-' : String(v))).join(' / ')}${row.retriesPerCommand !== undefined ? `, ${row.retriesPerCommand} retries/command` : ''}${row.processCpuPct !== undefined ? `; cpu ${row.processCpuPct}% process, ${row.machineCpuPct}% machine` : ''}`);
+        lines.push(`    ${row.variant.padEnd(18)} ${row.rate === undefined ? '-' : row.rate.toLocaleString('en-US').padStart(10)}   ${[row.p50Ms, row.p95Ms, row.p99Ms].map((v) => (v === undefined ? '-' : String(v))).join(' / ')}${row.retriesPerCommand !== undefined ? `, ${row.retriesPerCommand} retries/command` : ''}${row.processCpuPct !== undefined ? `; cpu ${row.processCpuPct}% process, ${row.brokerCpuPct}% broker, ${row.machineCpuPct}% machine` : ''}`);
       }
     }
     lines.push('  ratios (medians of per-repetition ratios):');

@@ -77,10 +77,15 @@ async function run(o: GrowthOptions, context: BenchContext): Promise<RepetitionR
     const before = phase(0, growStartMs);
     const during = phase(growStartMs, growEndMs);
     const after = phase(growEndMs, endMs);
+    // Every append that was in flight at some point of the growth, also one that ended after it.
+    const overlapping = completions.filter((c) => c.endedMs >= growStartMs && c.startedMs <= growEndMs);
     const waits = (list: Completion[], moved: boolean) => list.filter((c) => moves[c.stream] === moved).map((c) => c.endedMs - c.startedMs);
-    const ended = during.map((c) => c.endedMs).sort((a, b) => a - b);
-    let longestGap = ended.length > 0 ? ended[0]! - growStartMs : growEndMs - growStartMs;
-    for (let i = 1; i < ended.length; i++) longestGap = Math.max(longestGap, ended[i]! - ended[i - 1]!);
+    // The longest stretch touching the growth in which no append of the store completed.
+    const ended = completions.map((c) => c.endedMs).sort((a, b) => a - b);
+    let longestGap = 0;
+    for (let i = 1; i < ended.length; i++) {
+      if (ended[i]! >= growStartMs && ended[i - 1]! <= growEndMs) longestGap = Math.max(longestGap, ended[i]! - ended[i - 1]!);
+    }
     const maxOf = (values: number[]) => round(values.length > 0 ? Math.max(...values) : 0);
     const sortedPauses = [...pauses].sort((a, b) => a - b);
     const beforeLatency = latencySummary(before.map((c) => c.endedMs - c.startedMs));
@@ -93,8 +98,8 @@ async function run(o: GrowthOptions, context: BenchContext): Promise<RepetitionR
         growMs: round(growEndMs - growStartMs),
         shardPauseP50Ms: sortedPauses[Math.floor(sortedPauses.length / 2)] ?? 0,
         shardPauseMaxMs: sortedPauses[sortedPauses.length - 1] ?? 0,
-        movingStreamMaxWaitMs: maxOf(waits(during, true)),
-        stayingStreamMaxWaitMs: maxOf(waits(during, false)),
+        movingStreamMaxWaitMs: maxOf(waits(overlapping, true)),
+        stayingStreamMaxWaitMs: maxOf(waits(overlapping, false)),
         longestStoreGapMs: round(longestGap),
         beforeP50Ms: beforeLatency.p50Ms,
         beforeP99Ms: beforeLatency.p99Ms,
@@ -141,7 +146,7 @@ export const growth: Scenario<GrowthOptions> = {
   notes(o) {
     return [
       `One EventStore (writer: true) owns every partition of a fresh ${o.from}-partition store; ${o.concurrency} workers append one ${o.eventSize}-byte event at a time to ${o.streams} streams (each worker its own streams, exact expected versions: no conflicts) for ${o.beforeS} s, then store.grow(${o.to}) runs under that load, then ${o.afterS} s more.`,
-      'shardPause: per shard move, the time between its seal and its open commits (ShardMove.sealedTime to openedTime), when its streams take no appends. movingStreamMaxWait / stayingStreamMaxWait: the longest append (start to result) during the growth to a stream that moves / stays. longestStoreGap: the longest time during the growth in which no append of the whole store completed (the writer group\'s rebalance when the new partitions appear restarts every writer).',
+      'shardPause: per shard move, the time between its seal and its open commits (ShardMove.sealedTime to openedTime), when its streams take no appends. movingStreamMaxWait / stayingStreamMaxWait: the longest append (start to result) in flight at some point of the growth, to a stream that moves / stays. longestStoreGap: the longest time during the growth in which no append of the whole store completed (the writer group\'s cooperative rebalance when the new partitions appear moves only those).',
       'Self-check after the run: every stream is read back and must hold exactly its acknowledged appends, versions 0..n-1.',
     ];
   },

@@ -9,5 +9,6 @@ import { hotStream } from './hot-stream.js';
 import { loadAggregate } from './load-aggregate.js';
 import { rawProduce } from './raw-produce.js';
 import { readStream } from './read-stream.js';
+import { scaleOut } from './scale-out.js';
 
-export const scenarios: AnyScenario[] = [rawProduce, appendUncontended, appendContended, readStream, loadAggregate, hotStream, codec, growth, compare];
+export const scenarios: AnyScenario[] = [rawProduce, appendUncontended, appendContended, readStream, loadAggregate, hotStream, codec, growth, scaleOut, compare];

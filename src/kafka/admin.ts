@@ -128,6 +128,21 @@ export class KafkaAdmin {
     }
   }
 
+  /**
+   * The partitions of `topic` that members of the consumer group hold, once the group is
+   * stable; undefined while it rebalances.
+   */
+  async assignedPartitions(groupId: string, topic: string): Promise<Set<number> | undefined> {
+    const described = await this.call<rdkafka.GroupDescriptions>('describeGroups', (done) => this.client.describeGroups([groupId], { timeout: this.timeoutMs }, done));
+    const group = described.groups[0];
+    if (!group || group.error || group.state !== rdkafka.ConsumerGroupStates.STABLE) return undefined;
+    const assigned = new Set<number>();
+    for (const member of group.members) {
+      for (const tp of member.assignment.topicPartitions) if (tp.topic === topic) assigned.add(tp.partition);
+    }
+    return assigned;
+  }
+
   /** Moves the log start of each partition to `offset`: the records before it are deleted. */
   deleteRecordsBefore(topic: string, offsets: Map<number, number>): Promise<void> {
     return this.call<void>('deleteRecords', (done) =>

@@ -63,15 +63,19 @@ export class KafkaConsumer {
       ...options.overrides,
     };
     if (listener) {
-      // Eager protocol: librdkafka waits for assign/unassign from this callback, so the
-      // listener runs before the partitions change hands.
+      // librdkafka waits for the (incremental) assign or unassign from this callback, so the
+      // listener runs before the partitions change hands. With the cooperative protocol the
+      // lists hold only the partitions that move: the others keep their writers.
       config.rebalance_cb = function (this: rdkafka.KafkaConsumer, error: LibrdKafkaError, assignment: TopicPartition[]) {
+        const cooperative = (this as unknown as { rebalanceProtocol(): string }).rebalanceProtocol() === 'COOPERATIVE';
         if (error.code === kafkaErrorCodes.ERR__ASSIGN_PARTITIONS) {
-          this.assign(assignment);
+          if (cooperative) incremental(this).incrementalAssign(assignment);
+          else this.assign(assignment);
           listener.assigned(assignment);
         } else if (error.code === kafkaErrorCodes.ERR__REVOKE_PARTITIONS) {
           listener.revoked(assignment);
-          this.unassign();
+          if (cooperative) incremental(this).incrementalUnassign(assignment);
+          else this.unassign();
         }
       };
     }

@@ -11,6 +11,11 @@ import type { IndexFollower } from '../stream-index/follower.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
 import { PartitionWriter, type PendingAppend, type RemoteOrigin } from '../writer/partition-writer.js';
 
+/** The consumer group of a store's writer processes. */
+export function writerGroupId(store: string): string {
+  return `${store}.writers`;
+}
+
 export interface WriterGroupOptions {
   readonly connection: KafkaConnection;
   readonly store: string;
@@ -47,7 +52,7 @@ export class WriterGroup {
     const group = new WriterGroup(options);
     group.consumer = await KafkaConsumer.connect({
       ...options.connection,
-      groupId: `${options.store}.writers`,
+      groupId: writerGroupId(options.store),
       sessionTimeoutMs: options.sessionTimeoutMs,
       isolation: 'read_committed',
       rebalance: {
@@ -58,6 +63,9 @@ export class WriterGroup {
         'max.poll.interval.ms': Math.max(options.sessionTimeoutMs * 3, 30_000),
         // Partitions added by `grow` get owners within a second, before any shard moves to them.
         'topic.metadata.refresh.interval.ms': 1_000,
+        // A member joining or leaving, or partitions added, moves only the partitions that
+        // change owner: the other writers go on (docs/decisions/0005-online-growth.md).
+        'partition.assignment.strategy': 'cooperative-sticky',
       },
     });
     // A shard sealed for a partition owned here is opened by its writer.

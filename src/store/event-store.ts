@@ -10,7 +10,7 @@ import { brokersFromEnvironment, KafkaAdmin, validateBrokers, type KafkaConnecti
 import { evolveWith, loadAggregate, snapshotIfDue } from '../aggregates/aggregate-state.js';
 import { CommandRunner, type AnyDecider, type ExecuteResult } from '../aggregates/command-runner.js';
 import type { Decider, DomainEvent, LoadedState } from '../aggregates/decider.js';
-import { WriterGroup } from '../ownership/writer-group.js';
+import { WriterGroup, writerGroupId } from '../ownership/writer-group.js';
 import type { EncodedEvent } from '../records/event-record.js';
 import type { PartitionWriter, PendingSnapshot } from '../writer/partition-writer.js';
 import { RoutingLog } from '../partitioning/routing-log.js';
@@ -264,6 +264,7 @@ export class EventStore {
       {
         admin: this.admin,
         topics: this.layout.topics,
+        writerGroup: writerGroupId(this.layout.store),
         routing: this.routing,
         seal: (generation, from, to) => this.seal(generation, from, to),
       },

@@ -38,6 +38,8 @@ export interface GrowthResult {
 export interface GrowthContext {
   readonly admin: KafkaAdmin;
   readonly topics: StoreTopics;
+  /** The writer group, whose members own the partitions. */
+  readonly writerGroup: string;
   readonly routing: RoutingLog;
   /** Asks the owner of `from` to seal the shard that moves to `to`, retrying ownership changes. */
   seal(generation: number, from: number, to: number): Promise<unknown>;
@@ -73,10 +75,14 @@ export async function growStore(context: GrowthContext, partitions: number, opti
     await routing.caughtUp();
   }
 
+  // A shard sealed before its new partition has an owner would wait for one: let the writer
+  // group hand out the new partitions first (a second or so), so a move only waits for the open.
+  await ownersOfAll(context, partitions, Math.min(timeoutOf(options), 30_000));
+
   const generation = table.generation;
   const planned = table.plannedMoves();
   const total = planned.length;
-  const timeoutMs = options.moveTimeoutMs ?? 60_000;
+  const timeoutMs = timeoutOf(options);
   let moved = total - table.pendingMoves().length;
   options.onProgress?.({ generation, partitions, moved, total });
   const limit = pLimit(options.concurrency ?? 4);
@@ -92,4 +98,18 @@ export async function growStore(context: GrowthContext, partitions: number, opti
     ),
   );
   return { generation, partitions, moves: table.currentMoves() };
+}
+
+function timeoutOf(options: GrowOptions): number {
+  return options.moveTimeoutMs ?? 60_000;
+}
+
+/** Waits until the writer group holds every partition, or the time is up (the moves then wait for owners themselves). */
+async function ownersOfAll(context: GrowthContext, partitions: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const assigned = await context.admin.assignedPartitions(context.writerGroup, context.topics.appends).catch(() => undefined);
+    if (assigned && assigned.size >= partitions) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

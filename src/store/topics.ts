@@ -14,6 +14,8 @@ export interface StoreTopics {
 }
 
 export interface StoreLayout {
+  /** The store's name: the prefix of its topics and groups. */
+  readonly store: string;
   readonly topics: StoreTopics;
   /** Partitions of the events topic: at least as many as the routing log uses. */
   readonly partitions: number;
@@ -55,5 +57,5 @@ export async function ensureTopics(admin: KafkaAdmin, store: string, partitions:
       throw new InvalidArgumentError('store', `${name} has ${topic.partitions} partitions but ${topics.events} has ${actual}: they must be co-partitioned`);
     }
   }
-  return { topics, partitions: actual, replyPartitions: replies.partitions, eventsTopicId: events.topicId };
+  return { store, topics, partitions: actual, replyPartitions: replies.partitions, eventsTopicId: events.topicId };
 }

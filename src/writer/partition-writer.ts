@@ -453,9 +453,10 @@ export class PartitionWriter {
           .send({ topic: topics.replies, partition: partitionForKey(origin.requester, this.options.replyPartitions), key: origin.requester, ...reply })
           .catch(() => undefined); // a failed reply fails the commit below
       }
-      if (remote.length > 0) await this.commitRequests(producer, Math.max(...remote.map((a) => a.append.remote!.offset)) + 1);
+      const requestsDone = remote.length > 0 ? await this.commitRequests(producer, Math.max(...remote.map((a) => a.append.remote!.offset)) + 1) : this.requestsDone;
       committing = true;
       await producer.commitTransaction(this.options.timeoutMs);
+      this.requestsDone = requestsDone;
     } catch (error) {
       return this.recoverFromFailure(batch, settled, error, committing);
     }
@@ -473,10 +474,14 @@ export class PartitionWriter {
     return 'continue';
   }
 
-  /** Commits the appends topic's position with the transaction; a hand-over may have moved it further already. */
-  private async commitRequests(producer: KafkaProducer, next: number): Promise<void> {
-    this.requestsDone = Math.max(this.requestsDone, next);
-    await producer.sendOffsetsToTransaction([{ topic: this.options.topics.appends, partition: this.options.partition, offset: this.requestsDone }], this.options.groupConsumer, this.options.timeoutMs);
+  /**
+   * Adds the appends topic's position to the transaction, never below what an earlier commit
+   * (a hand-over's, which jumps the queue) recorded; the caller keeps it once committed.
+   */
+  private async commitRequests(producer: KafkaProducer, next: number): Promise<number> {
+    const offset = Math.max(this.requestsDone, next);
+    await producer.sendOffsetsToTransaction([{ topic: this.options.topics.appends, partition: this.options.partition, offset }], this.options.groupConsumer, this.options.timeoutMs);
+    return offset;
   }
 
   /**
@@ -497,6 +502,7 @@ export class PartitionWriter {
     if (step.kind === 'open' && known?.state === 'open') return 'continue';
     this.state.transitionTo('writing');
     let committing = false;
+    let requestsDone = this.requestsDone;
     try {
       await producer.beginTransaction();
       const marker = step.kind === 'seal' ? { kind: 'seal' as const, generation, from, to } : { kind: 'open' as const, generation, from, to, sealedAt: step.move.sealedAt };
@@ -511,10 +517,11 @@ export class PartitionWriter {
         void producer
           .send({ topic: topics.replies, partition: partitionForKey(step.remote.requester, this.options.replyPartitions), key: step.remote.requester, ...reply })
           .catch(() => undefined);
-        await this.commitRequests(producer, step.remote.offset + 1);
+        requestsDone = await this.commitRequests(producer, step.remote.offset + 1);
       }
       committing = true;
       await producer.commitTransaction(this.options.timeoutMs);
+      this.requestsDone = requestsDone;
       await this.options.index.apply(partition, [], offset + 1);
       routing.applyCommitted({ kind: 'move', move });
       this.state.advance('ready');

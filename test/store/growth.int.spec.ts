@@ -184,4 +184,35 @@ describe('online growth', () => {
     }
     expect(log.markers.filter((m) => m.kind === 'open')).toHaveLength(4);
   }, 600_000);
+
+  it('the process running grow is killed after its first shard move: appends go on, and grow run again finishes the moves', async () => {
+    const name = `grow-resume-${randomUUID().slice(0, 8)}`;
+    const writer = await WriterProcess.start({ brokers, store: name, partitions: 3, sessionTimeoutMs: 6_000, dataDir: `.scribe/test/${name}/w` });
+    open.push(writer);
+    const operator = await WriterProcess.start({ brokers, store: name, partitions: 3, writer: false, dataDir: `.scribe/test/${name}/op` });
+    const streams = Array.from({ length: 30 }, (_, i) => `resume-${i}`);
+    const racing = writer.request({ cmd: 'race', streams, appenders: 4, appends: 1_500 }, (r) => r.type === 'race-done', 600_000);
+
+    // Growing 3 to 9 makes 6 moves; the operator dies right after the first one completes.
+    await operator.request({ cmd: 'grow', partitions: 9 }, (r) => r.type === 'moved');
+    operator.kill('SIGKILL');
+    await operator.exited;
+    const observer = await connect(name, { writer: false });
+    open.push(observer);
+    const interrupted = await observer.routingStatus();
+    expect(interrupted.generations).toEqual([3, 9]);
+    expect(interrupted.pending.length).toBeGreaterThan(0);
+    expect(interrupted.pending.length).toBeLessThan(6);
+
+    // Asked for another count, grow refuses; asked for the same, it finishes.
+    await expect(observer.grow(12)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const finished = await observer.grow(9);
+    expect(finished.moves).toHaveLength(6);
+    expect((await observer.routingStatus()).pending).toEqual([]);
+    await racing;
+
+    const log = await readEventsTopic(brokers, `${name}.events`);
+    expectExactlyTheAcknowledged(log, writer.reports.flatMap((r) => (r.type === 'ack' ? [r] : [])));
+    expect(log.markers.filter((m) => m.kind === 'seal')).toHaveLength(6);
+  }, 300_000);
 });

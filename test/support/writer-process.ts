@@ -1,5 +1,6 @@
 // A Scribe writer in its own OS process, driven by a test over IPC: connect, run racing
-// appenders, append on demand, report what was acknowledged. Tests kill, pause and resume it.
+// appenders, append on demand, grow the store, report what was acknowledged. Tests kill,
+// pause and resume it.
 import { randomUUID } from 'node:crypto';
 import { account } from '../../examples/bank-account.js';
 import { AppendOutcomeUnknownError, EventStore, WrongExpectedVersionError, type ConnectOptions } from '../../src/index.js';
@@ -9,6 +10,7 @@ export type Command =
   | { cmd: 'race'; streams: string[]; appenders: number; appends: number; retry?: boolean }
   | { cmd: 'append'; ref: number; streamId: string; ids: string[]; expectedVersion: number | 'any' | 'no_stream' | 'stream_exists' }
   | { cmd: 'owned'; ref: number }
+  | { cmd: 'grow'; partitions: number }
   | { cmd: 'deposits'; streams: string[]; workers: number }
   | { cmd: 'close' };
 
@@ -21,6 +23,8 @@ export type Report =
   | { type: 'appended'; ref: number; ok: true; version: number; offset: string }
   | { type: 'appended'; ref: number; ok: false; code: string; message: string }
   | { type: 'owned'; ref: number; owned: number[] }
+  | { type: 'moved'; moved: number; total: number }
+  | { type: 'grown'; partitions: number }
   | { type: 'error'; message: string };
 
 let store: EventStore | undefined;
@@ -131,6 +135,11 @@ process.on('message', (command: Command) => {
         case 'owned':
           send({ type: 'owned', ref: command.ref, owned: store?.ownedPartitions ?? [] });
           break;
+        case 'grow': {
+          const grown = await store!.grow(command.partitions, { concurrency: 1, onProgress: (p) => p.completed && send({ type: 'moved', moved: p.moved, total: p.total }) });
+          send({ type: 'grown', partitions: grown.partitions });
+          break;
+        }
         case 'close':
           await store?.close();
           process.exit(0);
