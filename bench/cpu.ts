@@ -1,6 +1,7 @@
 // CPU time of the machine, of a process by pid (the broker's JVM), and of the local broker's
 // nodes, read from /proc, so that a scenario can say where the cores went during a window.
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { LocalKafkaCluster } from '../src/local-kafka/index.js';
 
 /** Clock ticks per second of /proc's counters: USER_HZ, 100 on every Linux this runs on. */
@@ -49,4 +50,48 @@ export function localBrokerPids(brokers: readonly string[]): number[] {
     return cluster.nodeIds.map((id) => cluster.pid(id)).filter((pid): pid is number => pid !== undefined);
   }
   return [];
+}
+
+/** A point to measure CPU use from: this process's usage, the machine's, and the local broker's nodes'. */
+export interface CpuSample {
+  readonly at: number;
+  readonly process: NodeJS.CpuUsage;
+  readonly machine: MachineCpu;
+  readonly brokers: readonly { readonly pid: number; readonly cpuS: number }[];
+}
+
+/** CPU used since a sample, over the wall time. */
+export interface CpuUse {
+  /** This process (all its threads: librdkafka's, LevelDB's), in % of one core. */
+  readonly processCpuPct: number;
+  /** The local broker's nodes, in % of one core; NaN for an external broker. */
+  readonly brokerCpuPct: number;
+  /** The whole machine (PostgreSQL and other work included), in % of all its cores. */
+  readonly machineCpuPct: number;
+}
+
+export function cpuSample(brokers: readonly string[]): CpuSample {
+  const pids = localBrokerPids(brokers);
+  return {
+    at: performance.now(),
+    process: process.cpuUsage(),
+    machine: machineCpu(),
+    brokers: pids.flatMap((pid) => {
+      const cpuS = processCpuS(pid);
+      return cpuS === undefined ? [] : [{ pid, cpuS }];
+    }),
+  };
+}
+
+export function cpuSince(start: CpuSample): CpuUse {
+  const elapsedS = (performance.now() - start.at) / 1000;
+  const used = process.cpuUsage(start.process);
+  const machine = machineCpu();
+  const brokerS = start.brokers.reduce((sum, { pid, cpuS }) => sum + ((processCpuS(pid) ?? cpuS) - cpuS), 0);
+  const percent = (value: number) => Math.round(value * 1000) / 10;
+  return {
+    processCpuPct: percent(elapsedS > 0 ? (used.user + used.system) / 1e6 / elapsedS : Number.NaN),
+    brokerCpuPct: percent(start.brokers.length > 0 && elapsedS > 0 ? brokerS / elapsedS : Number.NaN),
+    machineCpuPct: percent(machine.totalS > start.machine.totalS ? (machine.busyS - start.machine.busyS) / (machine.totalS - start.machine.totalS) : Number.NaN),
+  };
 }

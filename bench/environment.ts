@@ -32,12 +32,16 @@ const require = createRequire(join(packageRoot(), 'package.json'));
 
 /** The installed version of an npm package, or undefined when it is not installed. */
 export function packageVersion(name: string): string | undefined {
-  try {
-    const file = require.resolve(`${name}/package.json`);
-    return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
-  } catch {
-    return undefined;
+  // Packages whose `exports` leave out package.json (Emmett's) are read from node_modules directly.
+  const candidates = [() => require.resolve(`${name}/package.json`), () => join(packageRoot(), 'node_modules', name, 'package.json')];
+  for (const file of candidates) {
+    try {
+      return (JSON.parse(readFileSync(file(), 'utf8')) as { version: string }).version;
+    } catch {
+      // Not resolvable this way: try the next.
+    }
   }
+  return undefined;
 }
 
 /** Kafka's version, from the broker jar the local cluster runs (kafka_2.13-X.jar), else from kafka/pom.xml. */

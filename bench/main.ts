@@ -48,6 +48,7 @@ async function runScenario(scenario: AnyScenario, raw: Record<string, unknown>):
       log(`${label} done in ${record.durationS} s`);
     }
   } finally {
+    await scenario.release?.().catch((error: unknown) => log(`releasing ${scenario.name}: ${String(error)}`));
     await kafka.release();
     stopOnSignal();
   }
@@ -62,7 +63,7 @@ async function runScenario(scenario: AnyScenario, raw: Record<string, unknown>):
     finishedAt: finishedAt.toISOString(),
     durationS: round((finishedAt.getTime() - startedAt.getTime()) / 1000, 1),
     machine: machineAtStart,
-    versions: { ...versions(), ...scenario.versions?.() },
+    versions: { ...versions(), ...(await scenario.versions?.()) },
     kafka: { brokers: kafka.brokers, startedForThisRun: kafka.cluster !== undefined, nodes: kafka.brokers.length },
     options,
     repeat,
@@ -84,6 +85,7 @@ async function runScenario(scenario: AnyScenario, raw: Record<string, unknown>):
     `machine: ${m.cpus} cpus, ${m.memoryGiB} GiB, load ${m.loadAverage1m} at start; ${Object.entries(result.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     ...(scenario.summarize?.(medians, options) ?? Object.entries(medians).map(([name, value]) => `  ${name}: ${value}`)),
     `result: ${relative(process.cwd(), file) || file}`,
+    ...(scenario.publish?.({ file, command: result.command, startedAt: result.startedAt, machine: m, versions: result.versions, repeat, warmups, medians }, options) ?? []),
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -2,6 +2,7 @@
 // repetition; the harness runs the warm-up and the repetitions, computes the medians, and
 // writes the result file.
 import type { Command } from 'commander';
+import type { Machine } from './environment.js';
 
 export interface BenchContext {
   /** host:port pairs of the broker(s) this run uses. */
@@ -35,10 +36,30 @@ export interface Scenario<Options> {
   run(options: Options, context: BenchContext): Promise<RepetitionResult>;
   /** Facts about the method that belong next to the figures (client settings, caveats). */
   notes?(options: Options): string[];
-  /** Versions of what the scenario measures, beyond those the harness always records. */
-  versions?(): Record<string, string>;
+  /** Versions of what the scenario measures, beyond those the harness always records (asked after the repetitions). */
+  versions?(): Record<string, string> | Promise<Record<string, string>>;
   /** The human summary from the medians; the harness lists the median figures when absent. */
   summarize?(medians: Record<string, number>, options: Options): string[];
+  /**
+   * Releases what the scenario kept across the repetitions of one run (data written once and
+   * only read, a database of the run's own). Called once after the last repetition, also when
+   * one failed.
+   */
+  release?(): Promise<void>;
+  /** After the result file is written: further artefacts from it (a chart, a table); returns lines for the summary. */
+  publish?(run: FinishedRun, options: Options): string[];
+}
+
+/** A run as the harness wrote it to its result file. */
+export interface FinishedRun {
+  readonly file: string;
+  readonly command: string;
+  readonly startedAt: string;
+  readonly machine: Machine;
+  readonly versions: Record<string, string>;
+  readonly repeat: number;
+  readonly warmups: number;
+  readonly medians: Record<string, number>;
 }
 
 /** Scenarios are registered as Scenario<unknown>; each keeps its own Options type inside. */

@@ -16,9 +16,14 @@ export interface HotStreamOptions {
   readonly partitions: number;
 }
 
-type Path = 'execute' | 'handle';
+export type Path = 'execute' | 'handle';
 
-async function measure(store: EventStore, path: Path, writers: number, commands: number) {
+/**
+ * One measurement on a fresh stream: `writers` writers issue Deposit commands through `path`
+ * until `commands` were accepted; the stream is loaded back and checked. Also used by the
+ * compare scenario.
+ */
+export async function measureHotStream(store: EventStore, path: Path, writers: number, commands: number) {
   const streamId = `hot-${path}-${randomSuffix()}`;
   await store.execute('account', streamId, { type: 'Open', owner: 'bench' });
   let issued = 0;
@@ -39,7 +44,10 @@ async function measure(store: EventStore, path: Path, writers: number, commands:
   const loaded = await store.load(account, streamId);
   if (loaded.version !== commands || loaded.state.balance !== commands) throw new Error(`${streamId}: version ${loaded.version}, balance ${loaded.state.balance} after ${commands} deposits`);
   const latency = latencySummary(latencies);
-  return { commandsPerSec: perSecond(commands, elapsedMs), retriesPerCommandRatio: round(retries / commands, 2), p50Ms: latency.p50Ms, p99Ms: latency.p99Ms };
+  return {
+    streamId,
+    figures: { commandsPerSec: perSecond(commands, elapsedMs), retriesPerCommandRatio: round(retries / commands, 2), p50Ms: latency.p50Ms, p95Ms: latency.p95Ms, p99Ms: latency.p99Ms },
+  };
 }
 
 async function run(o: HotStreamOptions, context: BenchContext): Promise<RepetitionResult> {
@@ -50,7 +58,7 @@ async function run(o: HotStreamOptions, context: BenchContext): Promise<Repetiti
       // Alternate which path goes first, so that neither always meets a warmer broker.
       const order: Path[] = context.repetition % 2 === 0 ? ['handle', 'execute'] : ['execute', 'handle'];
       for (const path of order) {
-        const level = await measure(store, path, w, o.commands);
+        const { figures: level } = await measureHotStream(store, path, w, o.commands);
         for (const [figure, value] of Object.entries(level)) figures[`w${w}.${path}.${figure}`] = value;
         context.log(`${w} writers, ${path}: ${level.commandsPerSec} commands/s, ${level.retriesPerCommandRatio} retries per command, p50 ${level.p50Ms} ms, p99 ${level.p99Ms} ms`);
       }

@@ -3,6 +3,7 @@ import type { AnyScenario } from '../scenario.js';
 import { appendContended } from './append-contended.js';
 import { appendUncontended } from './append-uncontended.js';
 import { codec } from './codec.js';
+import { compare } from './compare.js';
 import { growth } from './growth.js';
 import { hotStream } from './hot-stream.js';
 import { loadAggregate } from './load-aggregate.js';
@@ -10,4 +11,4 @@ import { rawProduce } from './raw-produce.js';
 import { readStream } from './read-stream.js';
 import { scaleOut } from './scale-out.js';
 
-export const scenarios: AnyScenario[] = [rawProduce, appendUncontended, appendContended, readStream, loadAggregate, hotStream, codec, growth, scaleOut];
+export const scenarios: AnyScenario[] = [rawProduce, appendUncontended, appendContended, readStream, loadAggregate, hotStream, codec, growth, scaleOut, compare];

@@ -17,12 +17,13 @@ export interface LoadAggregateOptions {
   readonly partitions: number;
 }
 
-const withSnapshots = { ...account, snapshot: { when: () => true } };
+/** The bank account decider with a snapshot on every command (also the compare scenario's). */
+export const withSnapshots = { ...account, snapshot: { when: () => true } };
 /** Reads the same stream but matches no snapshot: every event is folded. */
 const withoutSnapshots = { ...account, snapshot: undefined, snapshotVersion: 999 };
 
 /** Writes the stream: `length - tail` events in appends of 1,000, a snapshot with the next, then the tail. */
-async function writeStream(store: EventStore, streamId: string, length: number, tail: number): Promise<void> {
+export async function writeStream(store: EventStore, streamId: string, length: number, tail: number): Promise<void> {
   await store.append(streamId, [{ type: 'Opened', data: { owner: 'bench' } }], { expectedVersion: 'no_stream' });
   let version = 0;
   const bulk = length - tail - 2;

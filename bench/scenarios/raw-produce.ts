@@ -74,13 +74,16 @@ interface CaseResult {
 /** One way of producing: the chosen client or KafkaJS, each in its idiomatic form. */
 interface ClientDriver {
   /** Latency again with librdkafka's linger.ms 0 instead of Scribe's 5 (the chosen client only). */
-  latencyWithoutLinger?(w: Workload, o: RawProduceOptions): Promise<CaseResult>;
+  latencyWithoutLinger?(w: Workload, o: LatencyOptions): Promise<CaseResult>;
   /** What the client logged during the measurement (KafkaJS logs every retried error), by message. */
   logged?(): Record<string, number>;
   idempotent(w: Workload, o: RawProduceOptions): Promise<CaseResult>;
   transactional(w: Workload, o: Pick<RawProduceOptions, 'transactions' | 'kafkajsBatch'>, commitEvery: number): Promise<CaseResult>;
-  latency(w: Workload, o: RawProduceOptions): Promise<CaseResult>;
+  latency(w: Workload, o: LatencyOptions): Promise<CaseResult>;
 }
+
+/** What a latency measurement needs: how many records, and how many sends in flight. */
+type LatencyOptions = Pick<RawProduceOptions, 'latencyRecords' | 'latencyWindow'>;
 
 // ---------------------------------------------------------------------------------------
 // The chosen client, through Scribe's KafkaProducer: one send() per record, each resolved by
@@ -144,7 +147,7 @@ function confluentDriver(brokers: string[]): ClientDriver {
     latencyWithoutLinger: (w, o) => latency(w, o, { 'linger.ms': 0 }),
   };
 
-  async function latency(w: Workload, o: RawProduceOptions, overrides: Record<string, number>): Promise<CaseResult> {
+  async function latency(w: Workload, o: LatencyOptions, overrides: Record<string, number>): Promise<CaseResult> {
     const producer = await KafkaProducer.connect({ ...connection, overrides });
     try {
       await prime(producer, w);
@@ -274,6 +277,7 @@ function transactionalResult(records: number, commitEvery: number, elapsedMs: nu
       recordsPerSec: perSecond(records, elapsedMs),
       transactionMeanMs: transactions.meanMs,
       transactionP50Ms: transactions.p50Ms,
+      transactionP95Ms: transactions.p95Ms,
       transactionP99Ms: transactions.p99Ms,
     },
     details: {
@@ -288,7 +292,7 @@ function transactionalResult(records: number, commitEvery: number, elapsedMs: nu
   };
 }
 
-function latencyResult(o: RawProduceOptions, elapsedMs: number, latenciesMs: number[]): CaseResult {
+function latencyResult(o: LatencyOptions, elapsedMs: number, latenciesMs: number[]): CaseResult {
   const summary = latencySummary(latenciesMs);
   return {
     figures: { p50Ms: summary.p50Ms, p95Ms: summary.p95Ms, p99Ms: summary.p99Ms, recordsPerSec: perSecond(o.latencyRecords, elapsedMs) },
@@ -450,7 +454,7 @@ export interface RawTransactionalOptions {
   readonly caseTimeoutMs: number;
 }
 
-/** Figures: recordsPerSec, transactionMeanMs, transactionP50Ms, transactionP99Ms. */
+/** Figures: recordsPerSec, transactionMeanMs, transactionP50Ms, transactionP95Ms, transactionP99Ms. */
 export function measureRawTransactional(brokers: string[], o: RawTransactionalOptions, commitEvery: number): Promise<CaseResult> {
   return withFreshTopic(brokers, { prefix: `bench-raw-txn-${commitEvery}`, partitions: o.partitions, replicationFactor: o.replicationFactor }, (topic) =>
     withTimeout(
@@ -458,6 +462,31 @@ export function measureRawTransactional(brokers: string[], o: RawTransactionalOp
       o.caseTimeoutMs,
       // kafkajsBatch is a KafkaJS setting; the chosen client ignores it.
       confluentDriver(brokers).transactional(new Workload(topic, o.partitions, o.recordSize), { transactions: o.transactions, kafkajsBatch: 1 }, commitEvery),
+    ),
+  );
+}
+
+export interface RawIdempotentOptions {
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly recordSize: number;
+  readonly records: number;
+  /** Sends (one record each) in flight: the writers of a concurrent-writers level. */
+  readonly window: number;
+  readonly caseTimeoutMs: number;
+}
+
+/**
+ * raw-produce's latency measurement of the chosen client (idempotent, acks=all, one record per
+ * send, `window` sends in flight) on a fresh topic, for the compare scenario's concurrent
+ * writers. Figures: p50Ms, p95Ms, p99Ms, recordsPerSec.
+ */
+export function measureRawIdempotent(brokers: string[], o: RawIdempotentOptions): Promise<CaseResult> {
+  return withFreshTopic(brokers, { prefix: `bench-raw-idem-${o.window}`, partitions: o.partitions, replicationFactor: o.replicationFactor }, (topic) =>
+    withTimeout(
+      `raw idempotent, ${o.window} in flight`,
+      o.caseTimeoutMs,
+      confluentDriver(brokers).latency(new Workload(topic, o.partitions, o.recordSize), { latencyRecords: o.records, latencyWindow: o.window }),
     ),
   );
 }

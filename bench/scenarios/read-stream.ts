@@ -40,7 +40,7 @@ export interface ReadStreamOptions {
 
 const eventType = 'BenchRead';
 
-interface PlannedEvent {
+export interface PlannedEvent {
   readonly streamId: string;
   readonly version: number;
 }
@@ -50,7 +50,7 @@ interface PlannedEvent {
  * format, in transactions of `commitEvery` records, as the partition's owner would
  * (transactional.id `<store>.p<partition>`). Returns the time it took.
  */
-async function fill(brokers: string[], store: string, partition: number, count: number, plan: (k: number) => PlannedEvent, o: ReadStreamOptions): Promise<number> {
+export async function fill(brokers: string[], store: string, partition: number, count: number, plan: (k: number) => PlannedEvent, o: Pick<ReadStreamOptions, 'eventSize' | 'fillCommitEvery'>): Promise<number> {
   const began = performance.now();
   const producer = await KafkaProducer.connect({ brokers, clientId: `bench-fill-${store}`, transactionalId: `${store}.p${partition}`, transactionTimeoutMs: 60_000 });
   try {
@@ -75,7 +75,7 @@ async function fill(brokers: string[], store: string, partition: number, count: 
 }
 
 /** Stream ids (other than `exclude`) whose partition is `partition`, as Scribe would place them. */
-function streamsInPartition(count: number, partition: number, partitions: number, prefix: string): string[] {
+export function streamsInPartition(count: number, partition: number, partitions: number, prefix: string): string[] {
   const ids: string[] = [];
   for (let i = 0; ids.length < count; i++) {
     const id = `${prefix}-${i}`;
