@@ -68,6 +68,15 @@ describe('I5 for commands at the owner', () => {
     while (!settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(settled(), 'every command in flight at the freeze has ended').toBe(true);
     zombie.kill('SIGKILL');
+    // Resumed, the zombie rejoined the group as a new member and may have owned partitions
+    // again (legitimately, after fencing the successor) when it was killed: read the log only
+    // once the successor owns everything again and whatever the killed process left open is
+    // committed or aborted, so that the log and the successor's reads are of one moment.
+    await owningAll(successor);
+    const settledAdmin = KafkaAdmin.connect({ brokers });
+    const quiet = Date.now() + 60_000;
+    while ((await hasOpenTransaction(settledAdmin, `${name}.events`, partitions)) && Date.now() < quiet) await new Promise((r) => setTimeout(r, 100));
+    settledAdmin.disconnect();
 
     const log = await readEventsTopic(brokers, `${name}.events`);
     expect(log.violations).toEqual([]);
