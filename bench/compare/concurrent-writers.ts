@@ -11,7 +11,7 @@ import { cpuSample, cpuSince, type CpuUse } from '../cpu.js';
 import { latencySummary, perSecond } from '../stats.js';
 import { withFreshStore } from '../store-fixture.js';
 import { checkStreams } from './self-check.js';
-import { emptyResult, eventData, inTurn, record, type WorkloadContext, type WorkloadResult } from './workload.js';
+import { emptyResult, eventData, measureInTurn, record, type WorkloadContext, type WorkloadResult } from './workload.js';
 
 export interface ConcurrentWritersOptions {
   readonly streams: number;
@@ -155,6 +155,6 @@ export async function concurrentWriters(o: ConcurrentWritersOptions, context: Wo
     { system: 'raw', run: () => measureRaw(o, context, result) },
     { system: 'emmett', run: () => measureEmmett(o, context, result) },
   ] as const;
-  for (const m of inTurn(measurements, context.repetition)) if (context.systems.has(m.system)) await m.run();
+  await measureInTurn(measurements, context);
   return result;
 }

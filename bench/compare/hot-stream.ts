@@ -12,7 +12,7 @@ import { latencySummary, perSecond, round } from '../stats.js';
 import { withFreshStore } from '../store-fixture.js';
 import type { PostgresEventStore } from '@event-driven-io/emmett-postgresql';
 import { checkStreams } from './self-check.js';
-import { emptyResult, inTurn, record, type WorkloadContext, type WorkloadResult } from './workload.js';
+import { emptyResult, inTurn, measureInTurn, record, type WorkloadContext, type WorkloadResult } from './workload.js';
 
 export interface HotStreamOptions {
   readonly writers: number[];
@@ -113,6 +113,6 @@ export async function hotStream(o: HotStreamOptions, context: WorkloadContext): 
     { system: 'scribe', run: () => measureScribe(o, context, result) },
     { system: 'emmett', run: () => measureEmmett(o, context, result) },
   ] as const;
-  for (const m of inTurn(measurements, context.repetition)) if (context.systems.has(m.system)) await m.run();
+  await measureInTurn(measurements, context);
   return result;
 }

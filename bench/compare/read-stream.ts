@@ -11,7 +11,7 @@ import { withSnapshots, writeStream } from '../scenarios/load-aggregate.js';
 import { latencySummary, median, perSecond } from '../stats.js';
 import { randomSuffix, withFreshStore } from '../store-fixture.js';
 import { checkHistory, checkStreams, type FirstPosition } from './self-check.js';
-import { emptyResult, eventData, inTurn, record, type WorkloadContext, type WorkloadResult } from './workload.js';
+import { emptyResult, eventData, measureInTurn, record, type WorkloadContext, type WorkloadResult } from './workload.js';
 
 export interface ReadStreamOptions {
   /** Events of the stream that is read whole. */
@@ -134,7 +134,7 @@ export async function readStream(o: ReadStreamOptions, context: WorkloadContext)
     { system: 'scribe', run: () => measureScribe(o, context, result) },
     { system: 'emmett', run: () => measureEmmett(o, context, result) },
   ] as const;
-  for (const m of inTurn(measurements, context.repetition)) if (context.systems.has(m.system)) await m.run();
+  await measureInTurn(measurements, context);
   result.details.emmettLoadsFoldingEveryEvent = loadsFolding(o);
   return result;
 }

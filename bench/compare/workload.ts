@@ -43,6 +43,11 @@ export function inTurn<T>(items: readonly T[], repetition: number): T[] {
   return [...items.slice(shift), ...items.slice(0, shift)];
 }
 
+/** Runs each selected system's measurement, in this repetition's turn. */
+export async function measureInTurn(measurements: readonly { readonly system: SystemName; run(): Promise<void> }[], context: WorkloadContext): Promise<void> {
+  for (const m of inTurn(measurements, context.repetition)) if (context.systems.has(m.system)) await m.run();
+}
+
 /** Event data whose JSON encoding is exactly `bytes` long, the same object for every store: {"p":"xx…"}. */
 export function eventData(bytes: number): { p: string } {
   return { p: 'x'.repeat(Math.max(0, bytes - 8)) };

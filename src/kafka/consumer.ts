@@ -3,6 +3,7 @@
 import rdkafka, { type LibrdKafkaError, type Message, type TopicPartition } from '@confluentinc/kafka-javascript';
 import { withTimeout } from '../errors.js';
 import { baseConfig, type KafkaConnection } from './config.js';
+import { refreshTopicMetadata } from './metadata.js';
 import { kafkaError, kafkaErrorCodes } from './errors.js';
 
 export type { Message as KafkaMessage } from '@confluentinc/kafka-javascript';
@@ -120,13 +121,7 @@ export class KafkaConsumer {
 
   /** Reads the topic's metadata now, so that partitions added since can be assigned and fetched. */
   refreshMetadata(topic: string, timeoutMs = 5_000): Promise<void> {
-    return withTimeout(
-      'metadata',
-      timeoutMs + 2_000,
-      new Promise<void>((resolve, reject) => {
-        this.client.getMetadata({ topic, timeout: timeoutMs }, (error) => (error ? reject(kafkaError('metadata', error)) : resolve()));
-      }),
-    );
+    return refreshTopicMetadata(this.client, topic, timeoutMs);
   }
 
   /** Up to `max` records; waits at most `waitMs` when none is available. */

@@ -1,4 +1,5 @@
-// Cluster metadata as a plain client sees it: which brokers answer and which topics exist.
+// Cluster metadata: which brokers answer and which topics exist, and a client's own view of a
+// topic refreshed on demand (partitions added by growth).
 import rdkafka from '@confluentinc/kafka-javascript';
 import { withTimeout } from '../errors.js';
 import { baseConfig, type KafkaConnection } from './config.js';
@@ -27,4 +28,18 @@ export async function fetchMetadata(connection: KafkaConnection, timeoutMs: numb
   } finally {
     client.disconnect();
   }
+}
+
+/**
+ * Makes the client read the topic's metadata now: librdkafka otherwise learns of partitions
+ * added since only at its next periodic refresh, and refuses or ignores them until then.
+ */
+export function refreshTopicMetadata(client: rdkafka.Client<string>, topic: string, timeoutMs: number): Promise<void> {
+  return withTimeout(
+    'metadata',
+    timeoutMs + 2_000,
+    new Promise<void>((resolve, reject) => {
+      client.getMetadata({ topic, timeout: timeoutMs }, (error) => (error ? reject(kafkaError('metadata', error)) : resolve()));
+    }),
+  );
 }

@@ -3,6 +3,7 @@
 import rdkafka, { type DeliveryReport, type LibrdKafkaError, type MessageHeader } from '@confluentinc/kafka-javascript';
 import { withTimeout } from '../errors.js';
 import { baseConfig, type KafkaConnection } from './config.js';
+import { refreshTopicMetadata } from './metadata.js';
 import { kafkaError, kafkaErrorCodes, KafkaOperationError } from './errors.js';
 
 export interface OutgoingRecord {
@@ -111,13 +112,7 @@ export class KafkaProducer {
 
   /** Reads the topic's metadata now, so that partitions added since are known to `send`. */
   refreshMetadata(topic: string, timeoutMs = 5_000): Promise<void> {
-    return withTimeout(
-      'metadata',
-      timeoutMs + 2_000,
-      new Promise<void>((resolve, reject) => {
-        this.client.getMetadata({ topic, timeout: timeoutMs }, (error) => (error ? reject(kafkaError('metadata', error)) : resolve()));
-      }),
-    );
+    return refreshTopicMetadata(this.client, topic, timeoutMs);
   }
 
   initTransactions(timeoutMs: number): Promise<void> {

@@ -93,18 +93,14 @@ export class RoutingLog {
     }
   }
 
-  /** Applies a change this process committed itself, without waiting for the log to echo it. */
-  applyCommitted(entry: RoutingEntry): void {
-    this.apply(entry);
-  }
-
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
     await this.consumer.disconnect();
   }
 
-  private apply(entry: RoutingEntry): void {
+  /** Applies a change read from the log, or one this process committed itself (without waiting for the log to echo it). */
+  apply(entry: RoutingEntry): void {
     if (entry.kind === 'generation') this.table.addGeneration(entry.generation, entry.partitions);
     else this.table.addMove(entry.move);
     for (const listener of this.listeners) listener(entry);

@@ -523,7 +523,7 @@ export class PartitionWriter {
       await producer.commitTransaction(this.options.timeoutMs);
       this.requestsDone = requestsDone;
       await this.options.index.apply(partition, [], offset + 1);
-      routing.applyCommitted({ kind: 'move', move });
+      routing.apply({ kind: 'move', move });
       this.state.advance('ready');
       if (step.kind === 'seal') step.resolve(move);
       this.options.log(`partition ${partition}: shard ${from}->${to} ${move.state} at offset ${offset}`);
