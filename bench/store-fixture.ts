@@ -12,7 +12,7 @@ import { packageRoot } from '../src/local-kafka/home.js';
 import { topicNames } from '../src/store/topics.js';
 import type { Command } from 'commander';
 import { positiveInteger, positiveIntegers } from './scenario.js';
-import { measureRawTransactional } from './scenarios/raw-produce.js';
+import { measureRawGroupCommit, measureRawTransactional } from './scenarios/raw-produce.js';
 import { round } from './stats.js';
 
 export interface FreshStoreSpec {
@@ -188,8 +188,17 @@ export function parseStoreBenchOptions(raw: Record<string, unknown>): StoreBench
 }
 
 /** The raw reference measured with the scenario's own record size and partitions. */
-export function referenceOf(o: StoreBenchOptions): RawReferenceOptions {
-  return { partitions: o.partitions, replicationFactor: o.replicationFactor, recordSize: o.eventSize, commitEvery: o.commitEvery, rawTransactions: o.rawTransactions, caseTimeoutMs: o.caseTimeoutMs };
+export function referenceOf(o: StoreBenchOptions, groupCommit?: { readonly writers: number[]; readonly records: number }): RawReferenceOptions {
+  return {
+    partitions: o.partitions,
+    replicationFactor: o.replicationFactor,
+    recordSize: o.eventSize,
+    commitEvery: o.commitEvery,
+    rawTransactions: o.rawTransactions,
+    groupCommitWriters: groupCommit?.writers ?? [],
+    groupCommitRecords: groupCommit?.records ?? 0,
+    caseTimeoutMs: o.caseTimeoutMs,
+  };
 }
 
 export interface RawReferenceOptions {
@@ -198,6 +207,9 @@ export interface RawReferenceOptions {
   readonly recordSize: number;
   readonly commitEvery: number[];
   readonly rawTransactions: number;
+  /** Group commit with this many writers, one measurement per value (none: not measured). */
+  readonly groupCommitWriters: number[];
+  readonly groupCommitRecords: number;
   readonly caseTimeoutMs: number;
 }
 
@@ -218,10 +230,18 @@ export async function rawTransactionalReference(brokers: string[], o: RawReferen
     details[`raw.txn-every-${n}`] = result.details;
     log(`raw transactional commit/${n}: ${result.figures.recordsPerSec} records/s (transaction p50 ${result.figures.transactionP50Ms} ms)`);
   }
+  for (const window of o.groupCommitWriters) {
+    const { partitions, replicationFactor, recordSize, caseTimeoutMs } = o;
+    const result = await measureRawGroupCommit(brokers, { partitions, replicationFactor, recordSize, records: o.groupCommitRecords, window, caseTimeoutMs });
+    for (const [name, value] of Object.entries(result.figures)) figures[`raw.txn-group-${window}.${name}`] = value;
+    details[`raw.txn-group-${window}`] = result.details;
+    log(
+      `raw transactional, group commit of ${window} writers: ${result.figures.recordsPerSec} records/s, ${result.figures.recordsPerTransaction} per transaction, p50 ${result.figures.p50Ms} ms`,
+    );
+  }
   return { figures, details };
 }
 
-/** Adds `<prefix>.overRawTxn<N>Ratio`: Scribe's rate over the raw transactional producer's, per commit size. */
 /**
  * Scribe's measurement and the raw transactional reference in one repetition, with the
  * reference's figures merged in. Which goes first alternates between repetitions, so that
@@ -247,9 +267,15 @@ export async function besideRawReference(
   }
 }
 
-export function ratiosToRaw(figures: Record<string, number>, prefix: string, perSec: number, commitEvery: number[]): void {
+/**
+ * Adds `<prefix>.overRawTxn<N>Ratio`, Scribe's rate over the raw transactional producer's per
+ * commit size, and `<prefix>.overRawGroupRatio` over the group commit of as many writers.
+ */
+export function ratiosToRaw(figures: Record<string, number>, prefix: string, perSec: number, commitEvery: number[], writers?: number): void {
   for (const n of commitEvery) {
     const raw = figures[`raw.txn-every-${n}.recordsPerSec`];
     if (raw !== undefined && raw > 0) figures[`${prefix}.overRawTxn${n}Ratio`] = round(perSec / raw, 3);
   }
+  const group = writers === undefined ? undefined : figures[`raw.txn-group-${writers}.recordsPerSec`];
+  if (group !== undefined && group > 0) figures[`${prefix}.overRawGroupRatio`] = round(perSec / group, 3);
 }

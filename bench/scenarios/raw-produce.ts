@@ -31,6 +31,9 @@ export interface RawProduceOptions {
   readonly commitEvery: number[];
   /** Transactions per transactional measurement (each of N records). */
   readonly transactions: number;
+  /** Group commit (chosen client): writers waiting on a commit at once, one measurement per value. */
+  readonly groupCommitWriters: number[];
+  readonly groupCommitRecords: number;
   readonly latencyRecords: number;
   /** Sends in flight in the latency measurement (one record per send, both clients). */
   readonly latencyWindow: number;
@@ -78,8 +81,16 @@ interface ClientDriver {
   /** What the client logged during the measurement (KafkaJS logs every retried error), by message. */
   logged?(): Record<string, number>;
   idempotent(w: Workload, o: RawProduceOptions): Promise<CaseResult>;
+  /** What an append costs without Scribe: one record per writer, acknowledged once committed (the chosen client only). */
+  groupCommit?(w: Workload, o: GroupCommitOptions): Promise<CaseResult>;
   transactional(w: Workload, o: Pick<RawProduceOptions, 'transactions' | 'kafkajsBatch'>, commitEvery: number): Promise<CaseResult>;
   latency(w: Workload, o: LatencyOptions): Promise<CaseResult>;
+}
+
+/** A group-commit measurement: how many records, and how many writers wait on a commit at once. */
+interface GroupCommitOptions {
+  readonly records: number;
+  readonly window: number;
 }
 
 /** What a latency measurement needs: how many records, and how many sends in flight. */
@@ -138,6 +149,61 @@ function confluentDriver(brokers: string[]): ClientDriver {
         }
         const elapsedMs = performance.now() - started;
         return transactionalResult(records, commitEvery, elapsedMs, durations);
+      } finally {
+        await producer.disconnect();
+      }
+    },
+
+    // `window` writers each send one record and wait until the transaction holding it has
+    // committed, as an append does. One transactional producer takes every record waiting
+    // when it begins a transaction (group commit), awaits their delivery reports and commits.
+    // linger.ms 0, as Scribe's writers: the batching is the transaction's.
+    async groupCommit(w, o) {
+      const producer = await KafkaProducer.connect({ ...connection, transactionalId: `bench-confluent-${randomUUID()}`, overrides: { 'linger.ms': 0 } });
+      try {
+        await producer.initTransactions(30_000);
+        await producer.beginTransaction();
+        await prime(producer, w);
+        await producer.commitTransaction(30_000);
+
+        let waiting: { index: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
+        let committer: Promise<void> | undefined;
+        const transactionSizes: number[] = [];
+        const commitWaiting = async () => {
+          while (waiting.length > 0) {
+            const batch = waiting;
+            waiting = [];
+            try {
+              await producer.beginTransaction();
+              await Promise.all(batch.map((record) => sendOne(producer, w, record.index)));
+              await producer.commitTransaction(30_000);
+            } catch (error) {
+              for (const record of [...batch, ...waiting]) record.reject(error);
+              waiting = [];
+              return;
+            }
+            transactionSizes.push(batch.length);
+            for (const record of batch) record.resolve();
+          }
+        };
+        const write = (index: number) =>
+          new Promise<void>((resolve, reject) => {
+            waiting.push({ index, resolve, reject });
+            committer ??= commitWaiting().finally(() => {
+              committer = undefined;
+            });
+          });
+        const run = await runWindowed({ total: o.records, window: o.window, recordLatency: true }, write);
+        const latency = latencySummary(run.latenciesMs);
+        return {
+          figures: {
+            recordsPerSec: perSecond(o.records, run.elapsedMs),
+            p50Ms: latency.p50Ms,
+            p99Ms: latency.p99Ms,
+            recordsPerTransaction: round(o.records / transactionSizes.length, 2),
+          },
+          details: { records: o.records, writers: o.window, transactions: transactionSizes.length, elapsedMs: round(run.elapsedMs, 1), latency },
+        };
       } finally {
         await producer.disconnect();
       }
@@ -312,6 +378,10 @@ async function run(options: RawProduceOptions, context: BenchContext): Promise<R
   const cases: { name: string; run: (driver: ClientDriver, w: Workload) => Promise<CaseResult> | undefined }[] = [
     { name: 'idempotent', run: (d, w) => d.idempotent(w, options) },
     ...options.commitEvery.map((n) => ({ name: `txn-every-${n}`, run: (d: ClientDriver, w: Workload) => d.transactional(w, options, n) })),
+    ...options.groupCommitWriters.map((window) => ({
+      name: `txn-group-${window}`,
+      run: (d: ClientDriver, w: Workload) => d.groupCommit?.(w, { records: options.groupCommitRecords, window }),
+    })),
     { name: 'latency', run: (d, w) => d.latency(w, options) },
     { name: 'latency-linger0', run: (d, w) => d.latencyWithoutLinger?.(w, options) },
   ];
@@ -322,6 +392,7 @@ async function run(options: RawProduceOptions, context: BenchContext): Promise<R
     for (const client of order) {
       const driver = drivers[client]();
       if (c.name === 'latency-linger0' && !driver.latencyWithoutLinger) continue;
+      if (c.name.startsWith('txn-group-') && !driver.groupCommit) continue;
       const result = await withFreshTopic(
         context.brokers,
         { prefix: `bench-raw-produce-${client}-${c.name}`, partitions: options.partitions, replicationFactor: options.replicationFactor },
@@ -354,6 +425,8 @@ export const rawProduce: Scenario<RawProduceOptions> = {
       .option('--window <n>', 'Scribe client: sends (one record each) in flight, idempotent throughput', '20000')
       .option('--commit-every <list>', 'transactional: commit every N records, one measurement per N', '100,1000')
       .option('--transactions <n>', 'transactions (of N records each) per transactional measurement', '20')
+      .option('--group-commit-writers <list>', 'Scribe client: writers each waiting on the commit of its one record, one measurement per value', '64')
+      .option('--group-commit-records <n>', 'records per group-commit measurement', '12000')
       .option('--latency-records <n>', 'records in the latency measurement', '2000')
       .option('--latency-window <n>', 'sends (one record each) in flight in the latency measurement', '8')
       .option('--kafkajs-batch <n>', 'KafkaJS: records per send() call in throughput measurements', '1000')
@@ -379,6 +452,8 @@ export const rawProduce: Scenario<RawProduceOptions> = {
       window: positiveInteger('window', raw.window),
       commitEvery: positiveIntegers('commit-every', raw.commitEvery),
       transactions: positiveInteger('transactions', raw.transactions),
+      groupCommitWriters: positiveIntegers('group-commit-writers', raw.groupCommitWriters),
+      groupCommitRecords: positiveInteger('group-commit-records', raw.groupCommitRecords),
       latencyRecords: positiveInteger('latency-records', raw.latencyRecords),
       latencyWindow: positiveInteger('latency-window', raw.latencyWindow),
       kafkajsBatch: positiveInteger('kafkajs-batch', raw.kafkajsBatch),
@@ -400,6 +475,7 @@ export const rawProduce: Scenario<RawProduceOptions> = {
       `Every record: ${o.recordSize}-byte value, 11-byte key (stream-0000..0999), explicit partition (round-robin over ${o.partitions}); a fresh topic (RF ${o.replicationFactor}) per measurement.`,
       'confluent = @confluentinc/kafka-javascript through Scribe\'s KafkaProducer (src/kafka/producer.ts): enable.idempotence, acks=all, linger.ms 5, librdkafka defaults otherwise (max.in.flight 5 with idempotence); one send() per record, each resolved by its delivery report.',
       `confluent idempotent throughput: ${o.window} sends in flight. Transactional (both clients): ${o.transactions} transactions of N records each, one at a time: begin, N records, commit; transaction time = begin to commit acknowledged.`,
+      `confluent group commit (txn-group-W): W writers each send one record and wait until the transaction holding it has committed, as a Scribe append does; one transactional producer (linger.ms 0) begins a transaction with every record waiting, awaits their delivery reports and commits. ${o.groupCommitRecords} records per measurement; latency from send to commit.`,
       `kafkajs = KafkaJS with idempotent: true, maxInFlightRequests: 1, acks -1. KafkaJS does not batch on its own (each send() is one Produce request), so throughput cases send ${o.kafkajsBatch} records per send() call, ${o.kafkajsWindow} calls in flight for the idempotent case; within a transaction the N records go in ceil(N/${o.kafkajsBatch}) concurrent send() calls.`,
       'kafkajs idempotent mode: its producer serialises Produce requests per broker with a mutex ("Idempotent production requires a mutex lock per broker to serialize requests with sequence number handling", node_modules/kafkajs/src/producer/eosManager/index.js:69, taken in src/producer/sendMessages.js:79), so at most one Produce request is in flight per broker whatever maxInFlightRequests says; its docs require maxInFlightRequests: 1 with idempotent: true for exactly-once transactions (docs/Transactions.md) and call idempotent "Experimental" (docs/Producing.md). maxInFlightRequests is set to 1 in every KafkaJS case here.',
       `kafkajs retry.initialRetryTime: ${o.kafkajsInitialRetryMs === undefined ? "KafkaJS's default (300 ms)" : `${o.kafkajsInitialRetryMs} ms`}. A transaction that starts right after a commit gets CONCURRENT_TRANSACTIONS from AddPartitionsToTxn until the coordinator has written the previous commit's markers; KafkaJS retries after retry.initialRetryTime (node_modules/kafkajs/src/retry/defaults.js), librdkafka after 20 ms (deps/librdkafka/src/rdkafka_txnmgr.c:903 in @confluentinc/kafka-javascript). Retried errors KafkaJS logged (priming included) are counted per measurement under details.*.clientLog.`,
@@ -419,6 +495,12 @@ export const rawProduce: Scenario<RawProduceOptions> = {
       for (const n of o.commitEvery) {
         lines.push(
           `    transactional, commit/${String(n).padEnd(5)} ${show(figure(`${client}.txn-every-${n}.recordsPerSec`), 'records/s')} (transaction mean ${show(figure(`${client}.txn-every-${n}.transactionMeanMs`), 'ms')}, p50 ${show(figure(`${client}.txn-every-${n}.transactionP50Ms`), 'ms')})`,
+        );
+      }
+      for (const window of o.groupCommitWriters) {
+        if (figure(`${client}.txn-group-${window}.recordsPerSec`) === undefined) continue;
+        lines.push(
+          `    group commit, ${String(window).padEnd(3)} writers ${show(figure(`${client}.txn-group-${window}.recordsPerSec`), 'records/s')} (${show(figure(`${client}.txn-group-${window}.recordsPerTransaction`), 'per transaction')}, p50 ${show(figure(`${client}.txn-group-${window}.p50Ms`), 'ms')}, p99 ${show(figure(`${client}.txn-group-${window}.p99Ms`), 'ms')})`,
         );
       }
       for (const [label, name] of [
@@ -463,6 +545,26 @@ export function measureRawTransactional(brokers: string[], o: RawTransactionalOp
       // kafkajsBatch is a KafkaJS setting; the chosen client ignores it.
       confluentDriver(brokers).transactional(new Workload(topic, o.partitions, o.recordSize), { transactions: o.transactions, kafkajsBatch: 1 }, commitEvery),
     ),
+  );
+}
+
+export interface RawGroupCommitOptions {
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly recordSize: number;
+  readonly records: number;
+  /** Writers, each with one record waiting on a commit: the append scenario's concurrency. */
+  readonly window: number;
+  readonly caseTimeoutMs: number;
+}
+
+/**
+ * The chosen client writing as an append does, without Scribe (group commit, one record per
+ * writer, acknowledged once committed). Figures: recordsPerSec, p50Ms, p99Ms, recordsPerTransaction.
+ */
+export function measureRawGroupCommit(brokers: string[], o: RawGroupCommitOptions): Promise<CaseResult> {
+  return withFreshTopic(brokers, { prefix: `bench-raw-group-${o.window}`, partitions: o.partitions, replicationFactor: o.replicationFactor }, (topic) =>
+    withTimeout(`raw transactional, group commit of ${o.window} writers`, o.caseTimeoutMs, confluentDriver(brokers).groupCommit!(new Workload(topic, o.partitions, o.recordSize), o)),
   );
 }
 
