@@ -167,31 +167,37 @@ function confluentDriver(brokers: string[]): ClientDriver {
         await producer.commitTransaction(30_000);
 
         let waiting: { index: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
-        let committer: Promise<void> | undefined;
+        let committing = false;
         const transactionSizes: number[] = [];
         const commitWaiting = async () => {
-          while (waiting.length > 0) {
-            const batch = waiting;
-            waiting = [];
-            try {
-              await producer.beginTransaction();
-              await Promise.all(batch.map((record) => sendOne(producer, w, record.index)));
-              await producer.commitTransaction(30_000);
-            } catch (error) {
-              for (const record of [...batch, ...waiting]) record.reject(error);
+          try {
+            while (waiting.length > 0) {
+              const batch = waiting;
               waiting = [];
-              return;
+              try {
+                await producer.beginTransaction();
+                await Promise.all(batch.map((record) => sendOne(producer, w, record.index)));
+                await producer.commitTransaction(30_000);
+              } catch (error) {
+                for (const record of [...batch, ...waiting]) record.reject(error);
+                waiting = [];
+                return;
+              }
+              transactionSizes.push(batch.length);
+              for (const record of batch) record.resolve();
             }
-            transactionSizes.push(batch.length);
-            for (const record of batch) record.resolve();
+          } finally {
+            // Synchronously with the loop's end: a writer answered just now starts the next one.
+            committing = false;
           }
         };
         const write = (index: number) =>
           new Promise<void>((resolve, reject) => {
             waiting.push({ index, resolve, reject });
-            committer ??= commitWaiting().finally(() => {
-              committer = undefined;
-            });
+            if (!committing) {
+              committing = true;
+              void commitWaiting();
+            }
           });
         const run = await runWindowed({ total: o.records, window: o.window, recordLatency: true }, write);
         const latency = latencySummary(run.latenciesMs);
