@@ -1,9 +1,10 @@
 // A Scribe writer in its own OS process, driven by a test over IPC: connect, run racing
 // appenders, append on demand, grow the store, report what was acknowledged. Tests kill,
-// pause and resume it.
+// pause and resume it, or have it stop itself at a commit.
 import { randomUUID } from 'node:crypto';
 import { account } from '../../examples/bank-account.js';
 import { AppendOutcomeUnknownError, EventStore, WrongExpectedVersionError, type ConnectOptions } from '../../src/index.js';
+import { KafkaProducer } from '../../src/kafka/index.js';
 
 export type Command =
   | { cmd: 'connect'; options: ConnectOptions }
@@ -11,6 +12,7 @@ export type Command =
   | { cmd: 'append'; ref: number; streamId: string; ids: string[]; expectedVersion: number | 'any' | 'no_stream' | 'stream_exists' }
   | { cmd: 'owned'; ref: number }
   | { cmd: 'grow'; partitions: number }
+  | { cmd: 'freeze-at-commit'; when: FreezeMoment }
   | { cmd: 'deposits'; streams: string[]; workers: number }
   | { cmd: 'close' };
 
@@ -27,8 +29,27 @@ export type Report =
   | { type: 'grown'; partitions: number }
   | { type: 'error'; message: string };
 
+/**
+ * Where I5's zombie stops itself (SIGSTOP) at the next commit of any of its writers:
+ * `mid-batch`, the batch's events delivered in an open transaction and the commit not asked
+ * for yet; `mid-commit`, a moment after the commit was asked for, its answer not received.
+ */
+export type FreezeMoment = 'mid-batch' | 'mid-commit';
+
 let store: EventStore | undefined;
 const send = (report: Report) => process.send?.(report);
+
+let freezeAtCommit: FreezeMoment | undefined;
+const commitTransaction = KafkaProducer.prototype.commitTransaction;
+KafkaProducer.prototype.commitTransaction = function (this: KafkaProducer, timeoutMs: number): Promise<void> {
+  const moment = freezeAtCommit;
+  freezeAtCommit = undefined;
+  if (moment === 'mid-batch') process.kill(process.pid, 'SIGSTOP');
+  const committed = commitTransaction.call(this, timeoutMs);
+  // 1 ms: the EndTxn request is on its way or already at the coordinator.
+  if (moment === 'mid-commit') setTimeout(() => process.kill(process.pid, 'SIGSTOP'), 1);
+  return committed;
+};
 
 /**
  * Appenders that pick a random stream, append with the version they last saw, and on a
@@ -140,6 +161,9 @@ process.on('message', (command: Command) => {
           send({ type: 'grown', partitions: grown.partitions });
           break;
         }
+        case 'freeze-at-commit':
+          freezeAtCommit = command.when;
+          break;
         case 'close':
           await store?.close();
           process.exit(0);
