@@ -30,7 +30,7 @@ export type Report =
   | { type: 'error'; message: string };
 
 /**
- * Where I5's zombie stops itself (SIGSTOP) at the next commit of any of its writers:
+ * Where I5's zombie stops itself (SIGSTOP) at the next commit of a transaction with records:
  * `mid-batch`, the batch's events delivered in an open transaction and the commit not asked
  * for yet; `mid-commit`, a moment after the commit was asked for, its answer not received.
  */
@@ -40,10 +40,20 @@ let store: EventStore | undefined;
 const send = (report: Report) => process.send?.(report);
 
 let freezeAtCommit: FreezeMoment | undefined;
-const commitTransaction = KafkaProducer.prototype.commitTransaction;
+/** Records sent in each producer's open transaction: a batch whose appends all conflicted commits none. */
+const sentInTransaction = new WeakMap<KafkaProducer, number>();
+const { beginTransaction, send: sendRecord, commitTransaction } = KafkaProducer.prototype;
+KafkaProducer.prototype.beginTransaction = function (this: KafkaProducer) {
+  sentInTransaction.set(this, 0);
+  return beginTransaction.call(this);
+};
+KafkaProducer.prototype.send = function (this: KafkaProducer, record) {
+  sentInTransaction.set(this, (sentInTransaction.get(this) ?? 0) + 1);
+  return sendRecord.call(this, record);
+};
 KafkaProducer.prototype.commitTransaction = function (this: KafkaProducer, timeoutMs: number): Promise<void> {
-  const moment = freezeAtCommit;
-  freezeAtCommit = undefined;
+  const moment = (sentInTransaction.get(this) ?? 0) > 0 ? freezeAtCommit : undefined;
+  if (moment) freezeAtCommit = undefined;
   if (moment === 'mid-batch') process.kill(process.pid, 'SIGSTOP');
   const committed = commitTransaction.call(this, timeoutMs);
   // 1 ms: the EndTxn request is on its way or already at the coordinator.
