@@ -554,12 +554,13 @@ export function measureRawTransactional(brokers: string[], o: RawTransactionalOp
   );
 }
 
-export interface RawGroupCommitOptions {
+/** `records` one-record writes by `window` concurrent writers, each waiting for its own. */
+export interface RawWritersOptions {
   readonly partitions: number;
   readonly replicationFactor: number;
   readonly recordSize: number;
   readonly records: number;
-  /** Writers, each with one record waiting on a commit: the append scenario's concurrency. */
+  /** Writers, each with one record in flight: the concurrency of the scenario compared. */
   readonly window: number;
   readonly caseTimeoutMs: number;
 }
@@ -568,20 +569,10 @@ export interface RawGroupCommitOptions {
  * The chosen client writing as an append does, without Scribe (group commit, one record per
  * writer, acknowledged once committed). Figures: recordsPerSec, p50Ms, p99Ms, recordsPerTransaction.
  */
-export function measureRawGroupCommit(brokers: string[], o: RawGroupCommitOptions): Promise<CaseResult> {
+export function measureRawGroupCommit(brokers: string[], o: RawWritersOptions): Promise<CaseResult> {
   return withFreshTopic(brokers, { prefix: `bench-raw-group-${o.window}`, partitions: o.partitions, replicationFactor: o.replicationFactor }, (topic) =>
     withTimeout(`raw transactional, group commit of ${o.window} writers`, o.caseTimeoutMs, confluentDriver(brokers).groupCommit!(new Workload(topic, o.partitions, o.recordSize), o)),
   );
-}
-
-export interface RawIdempotentOptions {
-  readonly partitions: number;
-  readonly replicationFactor: number;
-  readonly recordSize: number;
-  readonly records: number;
-  /** Sends (one record each) in flight: the writers of a concurrent-writers level. */
-  readonly window: number;
-  readonly caseTimeoutMs: number;
 }
 
 /**
@@ -589,7 +580,7 @@ export interface RawIdempotentOptions {
  * send, `window` sends in flight) on a fresh topic, for the compare scenario's concurrent
  * writers. Figures: p50Ms, p95Ms, p99Ms, recordsPerSec.
  */
-export function measureRawIdempotent(brokers: string[], o: RawIdempotentOptions): Promise<CaseResult> {
+export function measureRawIdempotent(brokers: string[], o: RawWritersOptions): Promise<CaseResult> {
   return withFreshTopic(brokers, { prefix: `bench-raw-idem-${o.window}`, partitions: o.partitions, replicationFactor: o.replicationFactor }, (topic) =>
     withTimeout(
       `raw idempotent, ${o.window} in flight`,
