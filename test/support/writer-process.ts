@@ -2,6 +2,7 @@
 // appenders, append on demand, grow the store, report what was acknowledged. Tests kill,
 // pause and resume it, or have it stop itself at a commit.
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { account } from '../../examples/bank-account.js';
 import { AppendOutcomeUnknownError, EventStore, WrongExpectedVersionError, type ConnectOptions } from '../../src/index.js';
 import { KafkaProducer } from '../../src/kafka/index.js';
@@ -39,27 +40,38 @@ export type FreezeMoment = 'mid-batch' | 'mid-commit';
 let store: EventStore | undefined;
 const send = (report: Report) => process.send?.(report);
 
-let freezeAtCommit: FreezeMoment | undefined;
-/** Records sent in each producer's open transaction: a batch whose appends all conflicted commits none. */
-const sentInTransaction = new WeakMap<KafkaProducer, number>();
-const { beginTransaction, send: sendRecord, commitTransaction } = KafkaProducer.prototype;
-KafkaProducer.prototype.beginTransaction = function (this: KafkaProducer) {
-  sentInTransaction.set(this, 0);
-  return beginTransaction.call(this);
-};
-KafkaProducer.prototype.send = function (this: KafkaProducer, record) {
-  sentInTransaction.set(this, (sentInTransaction.get(this) ?? 0) + 1);
-  return sendRecord.call(this, record);
-};
-KafkaProducer.prototype.commitTransaction = function (this: KafkaProducer, timeoutMs: number): Promise<void> {
-  const moment = (sentInTransaction.get(this) ?? 0) > 0 ? freezeAtCommit : undefined;
-  if (moment) freezeAtCommit = undefined;
-  if (moment === 'mid-batch') process.kill(process.pid, 'SIGSTOP');
-  const committed = commitTransaction.call(this, timeoutMs);
-  // 1 ms: the EndTxn request is on its way or already at the coordinator.
-  if (moment === 'mid-commit') setTimeout(() => process.kill(process.pid, 'SIGSTOP'), 1);
-  return committed;
-};
+/**
+ * Arms the stop: the next commit of a transaction that carries records stops this process
+ * (the producer's methods are wrapped until then, and restored before it stops). Mid-commit,
+ * the main thread spins for 1 ms after asking for the commit, so that librdkafka's threads
+ * send the EndTxn while no answer can reach the caller.
+ */
+function freezeAtCommit(moment: FreezeMoment): void {
+  const prototype = KafkaProducer.prototype;
+  const { beginTransaction, send: sendRecord, commitTransaction } = prototype;
+  const restore = () => Object.assign(prototype, { beginTransaction, send: sendRecord, commitTransaction });
+  // Records sent in each producer's open transaction: a batch whose appends all conflicted commits none.
+  const sent = new WeakMap<KafkaProducer, number>();
+  prototype.beginTransaction = function (this: KafkaProducer) {
+    sent.set(this, 0);
+    return beginTransaction.call(this);
+  };
+  prototype.send = function (this: KafkaProducer, record) {
+    if (sent.has(this)) sent.set(this, sent.get(this)! + 1);
+    return sendRecord.call(this, record);
+  };
+  prototype.commitTransaction = function (this: KafkaProducer, timeoutMs: number): Promise<void> {
+    if (!sent.get(this)) return commitTransaction.call(this, timeoutMs);
+    restore();
+    if (moment === 'mid-batch') process.kill(process.pid, 'SIGSTOP');
+    const committed = commitTransaction.call(this, timeoutMs);
+    if (moment === 'mid-commit') {
+      for (const until = performance.now() + 1; performance.now() < until; );
+      process.kill(process.pid, 'SIGSTOP');
+    }
+    return committed;
+  };
+}
 
 /**
  * Appenders that pick a random stream, append with the version they last saw, and on a
@@ -172,7 +184,7 @@ process.on('message', (command: Command) => {
           break;
         }
         case 'freeze-at-commit':
-          freezeAtCommit = command.when;
+          freezeAtCommit(command.when);
           break;
         case 'close':
           await store?.close();
