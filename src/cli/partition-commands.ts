@@ -26,7 +26,7 @@ async function openStore(options: StoreOptions, run: (store: EventStore) => Prom
       throw new InvalidArgumentError('store', `no store "${options.store}" at ${brokers.join(',')} (its topic ${topicNames(options.store).events} does not exist)`);
     }
   } finally {
-    admin.disconnect();
+    await admin.disconnect();
   }
   // Its index is only needed for this command.
   const dataDir = mkdtempSync(join(tmpdir(), 'scribe-cli-'));

@@ -1,8 +1,8 @@
 // Promise-based Admin API: topics, partitions, offsets and groups, each call bounded.
 import rdkafka, { type LibrdKafkaError } from '@confluentinc/kafka-javascript';
-import { withTimeout } from '../errors.js';
 import { baseConfig, type KafkaConnection } from './config.js';
 import { kafkaError, kafkaErrorCodes } from './errors.js';
+import { NativeClient } from './native-client.js';
 
 const settlingCodes = new Set<number>([
   kafkaErrorCodes.ERR__NOENT,
@@ -28,6 +28,8 @@ export interface TopicInfo {
 }
 
 export class KafkaAdmin {
+  private readonly native = new NativeClient('admin client');
+
   private constructor(
     private readonly client: rdkafka.IAdminClient,
     private readonly timeoutMs: number,
@@ -154,18 +156,17 @@ export class KafkaAdmin {
     );
   }
 
-  disconnect(): void {
-    this.client.disconnect();
+  /**
+   * Destroys the client once no call on it runs: the binding destroys an admin client on the
+   * event loop's own thread, where a call still running would deadlock it. Resolves within
+   * about `graceMs`; a call that hangs longer leaves the client parked until it returns.
+   */
+  async disconnect(graceMs = 5_000): Promise<void> {
+    await this.native.close(async () => this.client.disconnect(), graceMs, graceMs);
   }
 
   private call<T>(operation: string, start: (done: (error: LibrdKafkaError | null | undefined, value: T) => void) => void): Promise<T> {
-    return withTimeout(
-      operation,
-      this.timeoutMs + 2_000,
-      new Promise<T>((resolve, reject) => {
-        start((error, value) => (error ? reject(kafkaError(operation, error)) : resolve(value)));
-      }),
-    );
+    return this.native.call<T>(operation, this.timeoutMs + 2_000, (done) => start((error, value) => done(error, value)));
   }
 }
 

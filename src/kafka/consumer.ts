@@ -1,10 +1,10 @@
 // A promise-based consumer over librdkafka: bounded batch polls, explicit assignment and
 // seeking, and group membership with assignment callbacks.
 import rdkafka, { type LibrdKafkaError, type Message, type TopicPartition } from '@confluentinc/kafka-javascript';
-import { withTimeout } from '../errors.js';
 import { baseConfig, type KafkaConnection } from './config.js';
 import { refreshTopicMetadata } from './metadata.js';
-import { kafkaError, kafkaErrorCodes } from './errors.js';
+import { kafkaErrorCodes } from './errors.js';
+import { NativeClient } from './native-client.js';
 
 export type { Message as KafkaMessage } from '@confluentinc/kafka-javascript';
 
@@ -19,6 +19,8 @@ export interface RebalanceListener {
   assigned(partitions: TopicPartition[]): void;
   /** Called before the partitions are taken away from this member. */
   revoked(partitions: TopicPartition[]): void;
+  /** A rebalance step failed (the consumer is closing, most often); the callback swallowed it. */
+  failed?(error: unknown): void;
 }
 
 export interface ConsumerOptions extends KafkaConnection {
@@ -34,19 +36,25 @@ export interface ConsumerOptions extends KafkaConnection {
 }
 
 /** Present at run time, missing from the library's type declarations. */
-interface IncrementalAssignment {
+interface UndeclaredMethods {
   incrementalAssign(partitions: TopicPartition[] | { topic: string; partition: number; offset: number }[]): void;
   incrementalUnassign(partitions: TopicPartition[]): void;
+  /** commitSync on a worker thread: the callback has the coordinator's answer. */
+  commitCb(offsets: TopicPartition[], done: (error: LibrdKafkaError | null) => void): void;
 }
 
-function incremental(client: rdkafka.KafkaConsumer): IncrementalAssignment {
-  return client as unknown as IncrementalAssignment;
+function undeclared(client: rdkafka.KafkaConsumer): UndeclaredMethods {
+  return client as unknown as UndeclaredMethods;
 }
 
 export class KafkaConsumer {
-  private closed = false;
+  /** At most one offset commit in flight: a later commit covers what an unfinished one held. */
+  private committing: Promise<void> | undefined;
 
-  private constructor(readonly client: rdkafka.KafkaConsumer) {}
+  private constructor(
+    private readonly client: rdkafka.KafkaConsumer,
+    private readonly native: NativeClient,
+  ) {}
 
   static async connect(options: ConsumerOptions, timeoutMs = 30_000): Promise<KafkaConsumer> {
     const listener = options.rebalance;
@@ -66,17 +74,24 @@ export class KafkaConsumer {
     if (listener) {
       // librdkafka waits for the (incremental) assign or unassign from this callback, so the
       // listener runs before the partitions change hands. With the cooperative protocol the
-      // lists hold only the partitions that move: the others keep their writers.
+      // lists hold only the partitions that move: the others keep their writers. The protocol
+      // comes from the configuration: the binding stops reporting it once disconnected.
+      const cooperative = String(options.overrides?.['partition.assignment.strategy'] ?? '').includes('cooperative');
       config.rebalance_cb = function (this: rdkafka.KafkaConsumer, error: LibrdKafkaError, assignment: TopicPartition[]) {
-        const cooperative = (this as unknown as { rebalanceProtocol(): string }).rebalanceProtocol() === 'COOPERATIVE';
-        if (error.code === kafkaErrorCodes.ERR__ASSIGN_PARTITIONS) {
-          if (cooperative) incremental(this).incrementalAssign(assignment);
-          else this.assign(assignment);
-          listener.assigned(assignment);
-        } else if (error.code === kafkaErrorCodes.ERR__REVOKE_PARTITIONS) {
-          listener.revoked(assignment);
-          if (cooperative) incremental(this).incrementalUnassign(assignment);
-          else this.unassign();
+        // Nothing may throw out of here: it would be an uncaught exception in the binding's
+        // dispatcher (seen during close, when assign answers "KafkaConsumer is disconnected").
+        try {
+          if (error.code === kafkaErrorCodes.ERR__ASSIGN_PARTITIONS) {
+            if (cooperative) undeclared(this).incrementalAssign(assignment);
+            else this.assign(assignment);
+            listener.assigned(assignment);
+          } else if (error.code === kafkaErrorCodes.ERR__REVOKE_PARTITIONS) {
+            listener.revoked(assignment);
+            if (cooperative) undeclared(this).incrementalUnassign(assignment);
+            else this.unassign();
+          }
+        } catch (failure) {
+          listener.failed?.(failure);
         }
       };
     }
@@ -84,26 +99,23 @@ export class KafkaConsumer {
       // A topic-level setting: librdkafka ignores it in the global config when a topic config is given.
       'auto.offset.reset': options.startFrom ?? 'earliest',
     });
-    await withTimeout(
-      'consumer connect',
-      timeoutMs,
-      new Promise<void>((resolve, reject) => {
-        consumer.connect({ timeout: timeoutMs }, (error) => (error ? reject(kafkaError('consumer connect', error)) : resolve()));
-      }),
-    ).catch((error: unknown) => {
-      consumer.disconnect();
+    const native = new NativeClient(`consumer ${String(config['client.id'])}${options.groupId ? ` of group ${options.groupId}` : ''}`);
+    try {
+      await native.call<void>('consumer connect', timeoutMs + 2_000, (done) => consumer.connect({ timeout: timeoutMs }, (error) => done(error)));
+    } catch (error) {
+      void native.close(() => disconnectConsumer(consumer), 0, 10_000);
       throw error;
-    });
-    return new KafkaConsumer(consumer);
+    }
+    return new KafkaConsumer(consumer, native);
   }
 
   subscribe(topics: string[]): void {
-    this.client.subscribe(topics);
+    this.native.sync('subscribe', () => this.client.subscribe(topics));
   }
 
   /** Reads exactly these partitions from these offsets, outside any group. */
   assign(partitions: PartitionOffset[]): void {
-    this.client.assign(partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })));
+    this.native.sync('assign', () => this.client.assign(partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset }))));
   }
 
   /**
@@ -112,67 +124,103 @@ export class KafkaConsumer {
    * (rd_kafka_assignment_partition_stopped), so followers grow and shrink incrementally.
    */
   addPartitions(partitions: PartitionOffset[]): void {
-    incremental(this.client).incrementalAssign(partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })));
+    this.native.sync('incrementalAssign', () =>
+      undeclared(this.client).incrementalAssign(partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset }))),
+    );
   }
 
   removePartitions(partitions: { topic: string; partition: number }[]): void {
-    incremental(this.client).incrementalUnassign(partitions);
+    this.native.sync('incrementalUnassign', () => undeclared(this.client).incrementalUnassign(partitions));
+  }
+
+  /** The partitions assigned to this consumer now. */
+  assignments(): { topic: string; partition: number }[] {
+    return this.native.sync('assignments', () => this.client.assignments());
+  }
+
+  /** The next offset this consumer reads on each partition (negative when it has none yet). */
+  positions(partitions: { topic: string; partition: number }[]): PartitionOffset[] {
+    return this.native
+      .sync('position', () => this.client.position(partitions))
+      .map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset ?? -1 }));
+  }
+
+  /** Stops fetching these partitions until `resume`; records already fetched stay queued. */
+  pause(partitions: { topic: string; partition: number }[]): void {
+    this.native.sync('pause', () => this.client.pause(partitions));
+  }
+
+  resume(partitions: { topic: string; partition: number }[]): void {
+    this.native.sync('resume', () => this.client.resume(partitions));
   }
 
   /** Reads the topic's metadata now, so that partitions added since can be assigned and fetched. */
   refreshMetadata(topic: string, timeoutMs = 5_000): Promise<void> {
-    return refreshTopicMetadata(this.client, topic, timeoutMs);
+    return refreshTopicMetadata(this.client, this.native, topic, timeoutMs);
   }
 
   /** Up to `max` records; waits at most `waitMs` when none is available. */
   consume(max: number, waitMs: number): Promise<Message[]> {
     this.client.setDefaultConsumeTimeout(waitMs);
-    return withTimeout(
-      'consume',
-      waitMs + 10_000,
-      new Promise<Message[]>((resolve, reject) => {
-        this.client.consume(max, (error, messages) => (error ? reject(kafkaError('consume', error)) : resolve(messages)));
-      }),
-    );
+    return this.native.call<Message[]>('consume', waitMs + 10_000, (done) => this.client.consume(max, (error, messages) => done(error, messages)));
+  }
+
+  /**
+   * Lends the native handle to a producer's `sendOffsetsToTransaction`, which reads the group
+   * metadata from it on a worker thread: the call is counted on this consumer too, so the
+   * consumer is not destroyed under it.
+   */
+  withGroupMetadata<T>(use: (handle: rdkafka.KafkaConsumer, native: NativeClient) => Promise<T>): Promise<T> {
+    return use(this.client, this.native);
   }
 
   /** Offsets of the group's last commit for these partitions (-1001 when none). */
   committed(partitions: TopicPartition[], timeoutMs: number): Promise<PartitionOffset[]> {
-    return withTimeout(
-      'committed',
-      timeoutMs + 2_000,
-      new Promise<PartitionOffset[]>((resolve, reject) => {
-        this.client.committed(partitions, timeoutMs, (error, result) =>
-          error ? reject(kafkaError('committed', error)) : resolve(result.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset }))),
-        );
-      }),
+    return this.native.call<PartitionOffset[]>('committed', timeoutMs + 2_000, (done) =>
+      this.client.committed(partitions, timeoutMs, (error, result) =>
+        done(error, result?.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset }))),
+      ),
     );
   }
 
   /** Moves the consumer's position on an assigned partition. */
   seek(position: PartitionOffset, timeoutMs: number): Promise<void> {
-    return withTimeout(
-      'seek',
-      timeoutMs + 2_000,
-      new Promise<void>((resolve, reject) => {
-        this.client.seek({ topic: position.topic, partition: position.partition, offset: position.offset }, timeoutMs, (error) =>
-          error ? reject(kafkaError('seek', error)) : resolve(),
-        );
-      }),
+    return this.native.call<void>('seek', timeoutMs + 2_000, (done) =>
+      this.client.seek({ topic: position.topic, partition: position.partition, offset: position.offset }, timeoutMs, (error) => done(error)),
     );
   }
 
-  commit(offsets: PartitionOffset[]): void {
-    this.client.commitSync(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
+  /**
+   * Commits the group's offsets and waits for the coordinator's answer, off the event loop
+   * (the binding's commitSync would block it for as long as the coordinator is away). While a
+   * commit is still running, a later one is not started: it answers 'skipped' and the caller's
+   * next commit, which covers it, goes through.
+   */
+  async commit(offsets: PartitionOffset[], timeoutMs: number): Promise<'committed' | 'skipped'> {
+    if (this.committing) return 'skipped';
+    const running = this.native.call<void>('commit', timeoutMs, (done) =>
+      undeclared(this.client).commitCb(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })), (error) => done(error)),
+    );
+    this.committing = running.then(
+      () => undefined,
+      () => undefined,
+    );
+    void this.committing.finally(() => (this.committing = undefined));
+    await running;
+    return 'committed';
   }
 
+  /**
+   * Leaves the group (if any) and destroys the consumer once no call on it runs. Resolves
+   * within about `timeoutMs` even when a call hangs (the consumer is then destroyed when it returns).
+   */
   async disconnect(timeoutMs = 10_000): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await withTimeout(
-      'consumer disconnect',
-      timeoutMs,
-      new Promise<void>((resolve) => this.client.disconnect(() => resolve())),
-    ).catch(() => undefined);
+    await this.native.close(() => disconnectConsumer(this.client), timeoutMs, timeoutMs);
   }
+}
+
+/** A client whose connect failed was already disconnected by the binding. */
+function disconnectConsumer(client: rdkafka.KafkaConsumer): Promise<void> {
+  if (!client.isConnected()) return Promise.resolve();
+  return new Promise<void>((resolve) => client.disconnect(() => resolve()));
 }

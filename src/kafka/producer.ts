@@ -1,10 +1,11 @@
 // A promise-based producer over librdkafka: each send resolves with its delivery report,
 // every transactional call is bounded, and errors come out classified.
 import rdkafka, { type DeliveryReport, type LibrdKafkaError, type MessageHeader } from '@confluentinc/kafka-javascript';
-import { withTimeout } from '../errors.js';
 import { baseConfig, type KafkaConnection } from './config.js';
+import type { KafkaConsumer } from './consumer.js';
 import { refreshTopicMetadata } from './metadata.js';
-import { kafkaError, kafkaErrorCodes, KafkaOperationError } from './errors.js';
+import { kafkaError, kafkaErrorCodes } from './errors.js';
+import { NativeClient } from './native-client.js';
 
 export interface OutgoingRecord {
   readonly topic: string;
@@ -38,10 +39,9 @@ interface PendingDelivery {
 const defaultTransactionTimeoutMs = 10_000;
 
 export class KafkaProducer {
-  private closed = false;
-
   private constructor(
     private readonly client: rdkafka.Producer,
+    private readonly native: NativeClient,
     readonly transactional: boolean,
   ) {
     client.on('delivery-report', (error: LibrdKafkaError | null, report: DeliveryReport) => {
@@ -72,18 +72,15 @@ export class KafkaProducer {
       ...options.overrides,
     };
     const client = new rdkafka.Producer(config);
-    await withTimeout(
-      'producer connect',
-      timeoutMs,
-      new Promise<void>((resolve, reject) => {
-        client.connect({ timeout: timeoutMs }, (error) => (error ? reject(kafkaError('producer connect', error)) : resolve()));
-      }),
-    ).catch((error: unknown) => {
-      client.disconnect();
+    const native = new NativeClient(`producer ${String(config['client.id'])}`);
+    try {
+      await native.call<void>('producer connect', timeoutMs + 2_000, (done) => client.connect({ timeout: timeoutMs }, (error) => done(error)));
+    } catch (error) {
+      void native.close(() => disconnectProducer(client, 0), 0, 5_000);
       throw error;
-    });
+    }
     client.setPollInBackground(true);
-    return new KafkaProducer(client, options.transactionalId !== undefined);
+    return new KafkaProducer(client, native, options.transactionalId !== undefined);
   }
 
   /** Queues one record; resolves when the broker acknowledged it (acks=all). */
@@ -94,25 +91,21 @@ export class KafkaProducer {
   }
 
   private produceWithBackpressure(record: OutgoingRecord, pending: PendingDelivery, since: number): void {
-    if (this.closed) {
-      pending.reject(new KafkaOperationError('produce', { message: 'producer is closed', code: kafkaErrorCodes.ERR__STATE, errno: 0, origin: 'scribe' }));
-      return;
-    }
     try {
-      this.client.produce(record.topic, record.partition ?? -1, record.value, record.key, Date.now(), pending, record.headers);
+      this.native.sync('produce', () => this.client.produce(record.topic, record.partition ?? -1, record.value, record.key, Date.now(), pending, record.headers));
     } catch (error) {
       // The local queue is full: wait for deliveries to drain it rather than failing the caller.
-      if ((error as LibrdKafkaError).code === kafkaErrorCodes.ERR__QUEUE_FULL && Date.now() - since < 30_000) {
+      if ((error as { kafkaCode?: number }).kafkaCode === kafkaErrorCodes.ERR__QUEUE_FULL && Date.now() - since < 30_000) {
         setTimeout(() => this.produceWithBackpressure(record, pending, since), 2);
         return;
       }
-      pending.reject(kafkaError('produce', error));
+      pending.reject(error);
     }
   }
 
   /** Reads the topic's metadata now, so that partitions added since are known to `send`. */
   refreshMetadata(topic: string, timeoutMs = 5_000): Promise<void> {
-    return refreshTopicMetadata(this.client, topic, timeoutMs);
+    return refreshTopicMetadata(this.client, this.native, topic, timeoutMs);
   }
 
   initTransactions(timeoutMs: number): Promise<void> {
@@ -134,41 +127,34 @@ export class KafkaProducer {
   /** Adds consumer offsets to the open transaction with the consumer's group metadata (KIP-447). */
   sendOffsetsToTransaction(
     offsets: { topic: string; partition: number; offset: number }[],
-    consumer: rdkafka.KafkaConsumer,
+    consumer: KafkaConsumer,
     timeoutMs: number,
   ): Promise<void> {
-    // The binding dereferences the consumer's native handle without a check: a disconnected
-    // consumer would crash the process (SIGSEGV), so refuse here instead.
-    if (!consumer.isConnected()) {
-      return Promise.reject(
-        new KafkaOperationError('sendOffsetsToTransaction', { message: 'the group consumer is disconnected', code: kafkaErrorCodes.ERR__STATE, errno: 0, origin: 'scribe' }),
-      );
-    }
-    return this.call('sendOffsetsToTransaction', timeoutMs, (done) =>
-      this.client.sendOffsetsToTransaction(offsets, consumer, timeoutMs, done),
+    // The binding reads the consumer's native handle from its worker thread without a check:
+    // the consumer stays alive (and refuses to close) until this call has returned.
+    return consumer.withGroupMetadata((handle, native) =>
+      this.call('sendOffsetsToTransaction', timeoutMs, (done) => this.client.sendOffsetsToTransaction(offsets, handle, timeoutMs, done), [native]),
     );
   }
 
+  /**
+   * Flushes and destroys the producer once no call on it runs. Resolves within about
+   * `timeoutMs` even when a call hangs (the producer is then destroyed when it returns).
+   */
   async disconnect(timeoutMs = 10_000): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.client.setPollInBackground(false);
-    await withTimeout(
-      'producer disconnect',
-      timeoutMs,
-      new Promise<void>((resolve) => this.client.disconnect(timeoutMs, () => resolve())),
-    ).catch(() => undefined);
+    await this.native.close(() => disconnectProducer(this.client, timeoutMs), timeoutMs, timeoutMs + 5_000);
   }
 
-  private call(operation: string, timeoutMs: number, start: (done: (error: LibrdKafkaError | null) => void) => void): Promise<void> {
+  private call(operation: string, timeoutMs: number, start: (done: (error: LibrdKafkaError | null) => void) => void, alsoUses: NativeClient[] = []): Promise<void> {
     // Scribe's bound sits a little above librdkafka's own so that librdkafka's classified
     // timeout error wins when it does answer.
-    return withTimeout(
-      operation,
-      timeoutMs + 2_000,
-      new Promise<void>((resolve, reject) => {
-        start((error) => (error ? reject(kafkaError(operation, error)) : resolve()));
-      }),
-    );
+    return this.native.call<void>(operation, timeoutMs + 2_000, (done) => start((error) => done(error)), alsoUses);
   }
+}
+
+/** A client whose connect failed was already disconnected by the binding. */
+function disconnectProducer(client: rdkafka.Producer, flushMs: number): Promise<void> {
+  if (!client.isConnected()) return Promise.resolve();
+  client.setPollInBackground(false);
+  return new Promise<void>((resolve) => client.disconnect(flushMs, () => resolve()));
 }

@@ -10,7 +10,7 @@ export async function warmUp(brokers: string[], replicationFactor: number, timeo
   try {
     await admin.createTopic({ name: topic, partitions: 1, replicationFactor });
   } finally {
-    admin.disconnect();
+    await admin.disconnect();
   }
 
   const producer = await KafkaProducer.connect({ ...connection, transactionalId: 'scribe-warmup' });
@@ -32,7 +32,7 @@ export async function warmUp(brokers: string[], replicationFactor: number, timeo
       const messages = await consumer.consume(100, 500);
       const last = messages.find((m) => m.value?.toString() === marker);
       if (last) {
-        consumer.commit([{ topic, partition: last.partition, offset: last.offset + 1 }]);
+        await consumer.commit([{ topic, partition: last.partition, offset: last.offset + 1 }], 10_000);
         return;
       }
       if (Date.now() > deadline) throw new Error('warm-up: the consumer group did not receive the committed record');

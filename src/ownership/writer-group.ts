@@ -58,6 +58,7 @@ export class WriterGroup {
       rebalance: {
         assigned: (partitions) => group.assigned(partitions),
         revoked: (partitions) => group.revoked(partitions),
+        failed: (error) => options.log(`writer group: a rebalance step failed: ${String(error)}`),
       },
       overrides: {
         'max.poll.interval.ms': Math.max(options.sessionTimeoutMs * 3, 30_000),
@@ -118,7 +119,7 @@ export class WriterGroup {
     const writer = new PartitionWriter({
       ...this.options,
       partition,
-      groupConsumer: this.consumer.client,
+      groupConsumer: this.consumer,
       transactionSlots: this.transactionSlots,
       onFailure: (p, error) => this.writerFailed(p, writer, error),
     });
@@ -135,7 +136,7 @@ export class WriterGroup {
     this.options.log(`partition ${partition}: writer stopped: ${String(error)}`);
     setTimeout(() => {
       if (!this.running || this.writers.get(partition) !== writer) return;
-      const assigned = this.consumer.client.assignments().some((a) => a.partition === partition);
+      const assigned = this.consumer.assignments().some((a) => a.partition === partition);
       this.writers.delete(partition);
       if (!assigned) return;
       void this.rewind(partition).then(() => {

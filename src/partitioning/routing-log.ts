@@ -116,7 +116,7 @@ export class RoutingLog {
           this.next = message.offset + 1;
         }
         // Transaction markers take offsets too and are never delivered.
-        const [position] = this.consumer.client.position([{ topic: this.topic, partition: 0 }]);
+        const [position] = this.consumer.positions([{ topic: this.topic, partition: 0 }]);
         if (position && position.offset > this.next) this.next = position.offset;
         for (const waiter of this.waiters) {
           if (this.next >= waiter.offset) {

@@ -47,6 +47,8 @@ export interface ConnectOptions {
   readonly sessionTimeoutMs?: number;
   /** Coordinator-side bound on an owner's open transaction (default 10 s). */
   readonly transactionTimeoutMs?: number;
+  /** Bound on `close()` (default 30 s): clients still waiting for a broker then are left to finish on their own. */
+  readonly closeTimeoutMs?: number;
   /**
    * Transactions this process runs at the same time across the partitions it owns (default:
    * 2 per CPU core). Appends that wait for a slot join the next transaction of their
@@ -134,6 +136,7 @@ const defaults = {
   appendTimeoutMs: 30_000,
   sessionTimeoutMs: 10_000,
   transactionTimeoutMs: 10_000,
+  closeTimeoutMs: 30_000,
   maxEventBytes: 1_000_000 - 4_096,
   maxBatch: 1_000,
   /** Stream states an owner keeps in memory for commands (LRU). */
@@ -144,6 +147,7 @@ const defaults = {
 
 export class EventStore {
   private closed = false;
+  private closing: Promise<void> | undefined;
   private readonly subscriptions = new Set<Subscription>();
 
   private constructor(
@@ -157,7 +161,7 @@ export class EventStore {
     private readonly writers: WriterGroup | undefined,
     private readonly commands: CommandRunner,
     private readonly read: EventReader,
-    private readonly settings: { appendTimeoutMs: number; maxEventBytes: number; encoding: EventEncoding; log: (line: string) => void },
+    private readonly settings: { appendTimeoutMs: number; closeTimeoutMs: number; maxEventBytes: number; encoding: EventEncoding; log: (line: string) => void },
   ) {}
 
   static async connect(options: ConnectOptions): Promise<EventStore> {
@@ -175,6 +179,7 @@ export class EventStore {
       maxEventBytes: options.maxEventBytes ?? defaults.maxEventBytes,
       sessionTimeoutMs: options.sessionTimeoutMs ?? defaults.sessionTimeoutMs,
       transactionTimeoutMs: options.transactionTimeoutMs ?? defaults.transactionTimeoutMs,
+      closeTimeoutMs: options.closeTimeoutMs ?? defaults.closeTimeoutMs,
       maxConcurrentTransactions: options.maxConcurrentTransactions ?? 2 * availableParallelism(),
     };
     for (const [name, value] of Object.entries(settings)) validatePositiveInteger(value, name);
@@ -188,7 +193,7 @@ export class EventStore {
     const encoding: EventEncoding = {
       ...(options.schemas ? { schemas: options.schemas } : {}),
       ...(options.schemaRegistry && options.schemas
-        ? { registry: await RegisteredSchemas.register(options.schemaRegistry, layout.topics.events, options.schemas).catch((error: unknown) => { admin.disconnect(); throw error; }) }
+        ? { registry: await RegisteredSchemas.register(options.schemaRegistry, layout.topics.events, options.schemas).catch(async (error: unknown) => { await admin.disconnect(); throw error; }) }
         : {}),
     };
     const dataDir = resolve(options.dataDir ?? join('.scribe', options.store, `${hostname()}-${process.pid}`));
@@ -514,16 +519,27 @@ export class EventStore {
     return subscription;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Stops subscriptions, gives up owned partitions and closes every Kafka client. Resolves
+   * within about `closeTimeoutMs` (default 30 s) whatever the brokers do: a Kafka client
+   * still waiting for a broker then is destroyed once its call returns
+   * (docs/decisions/0007-native-calls.md). Every call resolves when closing has finished.
+   */
+  close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.subscriptions].map((s) => s.stop()));
-    await this.writers?.leave();
-    await this.remote.stop();
-    await this.follower.stop();
-    await this.routing.stop();
-    this.admin.disconnect();
-    await this.index.close();
+    this.closing ??= (async () => {
+      const stopKafka = (async () => {
+        await Promise.all([...[...this.subscriptions].map((s) => s.stop()), this.writers?.leave()]);
+        await Promise.all([this.remote.stop(), this.follower.stop(), this.routing.stop()]);
+        await this.admin.disconnect();
+      })();
+      const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), this.settings.closeTimeoutMs).unref());
+      if ((await Promise.race([stopKafka.then(() => 'done' as const), deadline])) === 'late') {
+        this.settings.log(`close: Kafka clients still stopping after ${this.settings.closeTimeoutMs} ms; closing the index anyway`);
+      }
+      await this.index.close();
+    })();
+    return this.closing;
   }
 
   /**

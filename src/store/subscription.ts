@@ -10,6 +10,9 @@ import { storedEventFrom, type StoredEvent } from '../records/event-record.js';
 import { decodeMarker } from '../records/routing-record.js';
 import type { Position, RecordedEvent } from '../streams/event.js';
 
+/** A checkpoint commit waits this long for the group coordinator, then is tried again with the next. */
+const commitTimeoutMs = 10_000;
+
 /** Where a subscription starts: the first event, events appended from now on, or just after saved positions. */
 export type SubscriptionStart = 'start' | 'end' | readonly Position[];
 
@@ -40,6 +43,8 @@ export class Subscription {
   /** Per partition, the first offset not handled yet (from the start position on). */
   private readonly next = new Map<number, number>();
   private readonly barriers = new Map<number, Barrier>();
+  /** Checkpoints handled but not committed yet (named subscriptions). */
+  private readonly uncommitted = new Map<number, number>();
   private stopFollowingRouting: () => void = () => undefined;
 
   /** @internal */
@@ -82,7 +87,7 @@ export class Subscription {
       });
       if (from === 'end') {
         const committed = await consumer.committed(partitions.map((partition) => ({ topic, partition })), 10_000);
-        if (committed.every((c) => c.offset < 0)) consumer.commit([...(await endOffsets(partitions))].map(([partition, offset]) => ({ topic, partition, offset })));
+        if (committed.every((c) => c.offset < 0)) await consumer.commit([...(await endOffsets(partitions))].map(([partition, offset]) => ({ topic, partition, offset })), commitTimeoutMs);
       }
       consumer.subscribe([topic]);
       return new Subscription(consumer, topic, handler, true, read, new Map());
@@ -146,6 +151,7 @@ export class Subscription {
         await this.passBarriers();
       }
     } finally {
+      if (this.durable) await this.commitHandled();
       await this.consumer.disconnect();
     }
   }
@@ -155,7 +161,7 @@ export class Subscription {
     for (const [partition, barrier] of [...this.barriers]) {
       if (!(await this.reached(barrier.partition, barrier.offset))) continue;
       this.barriers.delete(partition);
-      this.consumer.client.resume([{ topic: this.topic, partition }]);
+      this.consumer.resume([{ topic: this.topic, partition }]);
       await this.handle(barrier.messages);
     }
   }
@@ -185,7 +191,7 @@ export class Subscription {
         if (marker?.kind === 'open' && marker.sealedAt !== undefined && !(await this.reached(marker.from, marker.sealedAt + 1))) {
           // Not even the marker counts as handled: a restart must meet this barrier again.
           this.barriers.set(message.partition, { partition: marker.from, offset: marker.sealedAt + 1, messages: [message] });
-          this.consumer.client.pause([{ topic: this.topic, partition: message.partition }]);
+          this.consumer.pause([{ topic: this.topic, partition: message.partition }]);
           continue;
         }
         const stored = storedEventFrom(message);
@@ -196,9 +202,26 @@ export class Subscription {
       }
     } finally {
       // Checkpoint what was handled, also when the handler failed on a later event.
-      if (this.durable && handled.size > 0) {
-        this.consumer.commit([...handled].map(([partition, offset]) => ({ topic: this.topic, partition, offset })));
+      if (this.durable) {
+        for (const [partition, offset] of handled) this.uncommitted.set(partition, offset);
+        await this.commitHandled();
       }
+    }
+  }
+
+  /**
+   * Commits the checkpoints not committed yet. A commit that fails or times out (the group
+   * coordinator is away) is kept for the next one: the subscription goes on, and at worst
+   * replays those events after a restart, as any at-least-once checkpoint.
+   */
+  private async commitHandled(): Promise<void> {
+    if (this.uncommitted.size === 0) return;
+    const offsets = [...this.uncommitted];
+    try {
+      if ((await this.consumer.commit(offsets.map(([partition, offset]) => ({ topic: this.topic, partition, offset })), commitTimeoutMs)) === 'skipped') return;
+      for (const [partition, offset] of offsets) if (this.uncommitted.get(partition) === offset) this.uncommitted.delete(partition);
+    } catch {
+      // Kept in `uncommitted`.
     }
   }
 }

@@ -97,7 +97,7 @@ export class IndexFollower {
           lastOffsets.set(message.partition, message.offset + 1);
         }
         // Positions also move past transaction markers and aborted records, which are never delivered.
-        const positions = this.consumer.client.position([...this.followed].map((partition) => ({ topic: this.topics.events, partition })));
+        const positions = this.consumer.positions([...this.followed].map((partition) => ({ topic: this.topics.events, partition })));
         for (const position of positions) {
           if (position.offset >= 0 && this.followed.has(position.partition)) {
             lastOffsets.set(position.partition, Math.max(position.offset, lastOffsets.get(position.partition) ?? 0));

@@ -4,10 +4,9 @@
 // itself, event-id deduplication, the events, the replies to remote requesters and the
 // request offsets, all in one transaction. During growth it also seals shards that leave
 // its partition and opens shards that arrive, each in a transaction of its own.
-import type rdkafka from '@confluentinc/kafka-javascript';
 import type { LimitFunction } from 'p-limit';
 import { ScribeError } from '../errors.js';
-import { KafkaOperationError, KafkaProducer, kafkaError, type KafkaConnection } from '../kafka/index.js';
+import { KafkaOperationError, KafkaProducer, kafkaError, type KafkaConnection, type KafkaConsumer } from '../kafka/index.js';
 import { encodeReply, type AppendReply } from '../records/append-request.js';
 import { eventHeaders, type EncodedEvent, type StoredEvent } from '../records/event-record.js';
 import { snapshotRecordHeaders, type StoredSnapshot } from '../records/snapshot-record.js';
@@ -98,7 +97,7 @@ export interface PartitionWriterOptions {
   /** Which streams this partition takes; the writer records its seals and opens in it. */
   readonly routing: RoutingLog;
   /** The writer group's consumer: its group metadata fences offset commits of a zombie (KIP-447). */
-  readonly groupConsumer: rdkafka.KafkaConsumer;
+  readonly groupConsumer: KafkaConsumer;
   readonly endOffset: (partition: number) => Promise<number>;
   readonly timeoutMs: number;
   readonly transactionTimeoutMs: number;
@@ -109,6 +108,16 @@ export interface PartitionWriterOptions {
   readonly log: (line: string) => void;
   /** Called when the writer gives up after a failure it cannot recover from. */
   readonly onFailure: (partition: number, error: unknown) => void;
+}
+
+/** How long `close` waits for a transaction in flight before it lets the producer go. */
+const closeGraceMs = 5_000;
+
+/** Waits for `work` to settle, but no longer than `ms`. */
+async function settledWithin(ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /** Appends whose transaction was aborted for another append's fault are tried again, this often. */
@@ -211,14 +220,16 @@ export class PartitionWriter {
       .catch((error: unknown) => this.options.log(`partition ${this.options.partition}: shard ${move.from}->${move.to} not opened: ${String(error)}`));
   }
 
-  /** Gives up the partition: queued appends fail as not stored; a transaction in flight completes or fails on its own. */
+  /**
+   * Gives up the partition: queued appends fail as not stored; a transaction in flight
+   * completes or fails on its own. Waits for it only `closeGraceMs`: a producer whose call
+   * still runs then is destroyed when it returns (docs/decisions/0007-native-calls.md).
+   */
   async close(): Promise<void> {
     this.state.advance('closed');
     this.failQueued(() => new OwnershipChangedError(this.options.partition, 'ownership moved to another process'));
-    await this.started.catch(() => undefined);
-    await this.draining;
-    await this.producer?.disconnect();
-    this.producer = undefined;
+    await settledWithin(closeGraceMs, Promise.all([this.started.catch(() => undefined), this.draining]));
+    await this.producer?.disconnect(closeGraceMs);
   }
 
   private async start(): Promise<void> {

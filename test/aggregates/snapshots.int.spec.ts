@@ -23,7 +23,7 @@ async function committedSnapshots(store: string, partitions: number): Promise<St
   const consumer = await KafkaConsumer.connect({ brokers, isolation: 'read_committed' });
   consumer.assign(all.map((partition) => ({ topic, partition, offset: 0 })));
   const found: StoredSnapshot[] = [];
-  const done = () => consumer.client.position(all.map((partition) => ({ topic, partition }))).every((p) => p.offset >= (ends.get(p.partition) ?? 0) || (ends.get(p.partition) ?? 0) === 0);
+  const done = () => consumer.positions(all.map((partition) => ({ topic, partition }))).every((p) => p.offset >= (ends.get(p.partition) ?? 0) || (ends.get(p.partition) ?? 0) === 0);
   while (!done()) {
     for (const m of await consumer.consume(1000, 100)) {
       const snapshot = storedSnapshotFrom(m);

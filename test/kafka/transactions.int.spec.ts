@@ -17,7 +17,7 @@ async function readAll(topic: string, expectedEnd: number): Promise<KafkaMessage
     // is done when it has passed the offset of the last record the test wrote.
     while (Date.now() < deadline) {
       seen.push(...(await consumer.consume(500, 200)));
-      const position = consumer.client.position([{ topic, partition: 0 }])[0]?.offset ?? 0;
+      const position = consumer.positions([{ topic, partition: 0 }])[0]?.offset ?? 0;
       if (position >= expectedEnd) break;
     }
     return seen;

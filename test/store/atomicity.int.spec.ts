@@ -18,7 +18,7 @@ async function idsIncludingAborted(topic: string): Promise<string[]> {
   const consumer = await KafkaConsumer.connect({ brokers, isolation: 'read_uncommitted' });
   consumer.assign([{ topic, partition: 0, offset: 0 }]);
   const ids: string[] = [];
-  while ((consumer.client.position([{ topic, partition: 0 }])[0]?.offset ?? -1) < end) {
+  while ((consumer.positions([{ topic, partition: 0 }])[0]?.offset ?? -1) < end) {
     for (const m of await consumer.consume(1000, 100)) {
       const id = m.headers?.find((h) => h['scribe.id'] !== undefined)?.['scribe.id'];
       if (id) ids.push(id.toString());

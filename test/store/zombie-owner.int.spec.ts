@@ -24,7 +24,7 @@ async function writersByOffset(topic: string): Promise<Map<number, { by: number;
   const consumer = await KafkaConsumer.connect({ brokers });
   consumer.assign([...Array(partitions).keys()].map((partition) => ({ topic, partition, offset: 0 })));
   const out = new Map<number, { by: number; offset: number; id: string }[]>();
-  const done = () => consumer.client.position([...Array(partitions).keys()].map((partition) => ({ topic, partition }))).every((p) => (ends.get(p.partition) ?? 0) === 0 || p.offset >= (ends.get(p.partition) ?? 0));
+  const done = () => consumer.positions([...Array(partitions).keys()].map((partition) => ({ topic, partition }))).every((p) => (ends.get(p.partition) ?? 0) === 0 || p.offset >= (ends.get(p.partition) ?? 0));
   while (!done()) {
     for (const m of await consumer.consume(1000, 100)) {
       const id = m.headers!.find((h) => h['scribe.id'] !== undefined)!['scribe.id']!.toString();

@@ -50,7 +50,7 @@ export async function readEventsTopic(brokers: string[], topic: string): Promise
   const deadline = Date.now() + 120_000;
   // An empty partition never reports a position; there is nothing to wait for.
   const done = () =>
-    consumer.client.position(partitions.map((partition) => ({ topic, partition }))).every((p) => (ends.get(p.partition) ?? 0) === 0 || p.offset >= (ends.get(p.partition) ?? 0));
+    consumer.positions(partitions.map((partition) => ({ topic, partition }))).every((p) => (ends.get(p.partition) ?? 0) === 0 || p.offset >= (ends.get(p.partition) ?? 0));
   while (!done()) {
     if (Date.now() > deadline) throw new Error('the independent reader did not reach the end of the events topic');
     for (const message of await consumer.consume(5000, 100)) {
