@@ -54,7 +54,12 @@ export class KafkaConsumer {
   private constructor(
     private readonly client: rdkafka.KafkaConsumer,
     private readonly native: NativeClient,
-  ) {}
+    private readonly arrivals: ArrivalSignal,
+  ) {
+    // Polls never wait inside librdkafka: a waiting poll would hold one of the few threads of
+    // Node's pool for its whole wait (decision 0007). The arrival signal wakes the waiting poll.
+    client.setDefaultConsumeTimeout(0);
+  }
 
   static async connect(options: ConsumerOptions, timeoutMs = 30_000): Promise<KafkaConsumer> {
     const listener = options.rebalance;
@@ -95,6 +100,8 @@ export class KafkaConsumer {
         }
       };
     }
+    const arrivals = new ArrivalSignal();
+    config.queue_non_empty_cb = arrivals.raise;
     const consumer = new rdkafka.KafkaConsumer(config as rdkafka.ConsumerGlobalConfig, {
       // A topic-level setting: librdkafka ignores it in the global config when a topic config is given.
       'auto.offset.reset': options.startFrom ?? 'earliest',
@@ -106,7 +113,7 @@ export class KafkaConsumer {
       void native.close(() => disconnectConsumer(consumer), 0, 10_000);
       throw error;
     }
-    return new KafkaConsumer(consumer, native);
+    return new KafkaConsumer(consumer, native, arrivals);
   }
 
   subscribe(topics: string[]): void {
@@ -160,9 +167,17 @@ export class KafkaConsumer {
   }
 
   /** Up to `max` records; waits at most `waitMs` when none is available. */
-  consume(max: number, waitMs: number): Promise<Message[]> {
-    this.client.setDefaultConsumeTimeout(waitMs);
-    return this.native.call<Message[]>('consume', waitMs + 10_000, (done) => this.client.consume(max, (error, messages) => done(error, messages)));
+  async consume(max: number, waitMs: number): Promise<Message[]> {
+    this.arrivals.clear();
+    const ready = await this.poll(max);
+    if (ready.length > 0) return ready;
+    await this.arrivals.wait(waitMs);
+    return this.poll(max);
+  }
+
+  /** Takes what librdkafka has queued, without waiting. */
+  private poll(max: number): Promise<Message[]> {
+    return this.native.call<Message[]>('consume', 10_000, (done) => this.client.consume(max, (error, messages) => done(error, messages)));
   }
 
   /**
@@ -223,4 +238,37 @@ export class KafkaConsumer {
 function disconnectConsumer(client: rdkafka.KafkaConsumer): Promise<void> {
   if (!client.isConnected()) return Promise.resolve();
   return new Promise<void>((resolve) => client.disconnect(() => resolve()));
+}
+
+/**
+ * librdkafka's "queue no longer empty" callback (the binding's queue_non_empty_cb), turned into
+ * a wait: raised from the event loop when records, errors or rebalance events arrive.
+ */
+class ArrivalSignal {
+  private raised = false;
+  private readonly waiters = new Set<() => void>();
+
+  readonly raise = (): void => {
+    this.raised = true;
+    for (const wake of this.waiters) wake();
+  };
+
+  /** Forgets earlier arrivals: call before polling, so an arrival during the poll is not lost. */
+  clear(): void {
+    this.raised = false;
+  }
+
+  /** Resolves at the next arrival (at once if one came since `clear`), or after `ms`. */
+  wait(ms: number): Promise<void> {
+    if (this.raised) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.waiters.add(wake);
+    });
+  }
 }
