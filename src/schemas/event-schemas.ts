@@ -39,7 +39,8 @@ export interface EventTypeVersion {
 }
 
 /** What a read does with an event whose type or version the catalog does not know. */
-export type UnknownEventPolicy = 'fail' | 'skip' | 'raw';
+export const unknownEventPolicies = ['fail', 'skip', 'raw'] as const;
+export type UnknownEventPolicy = (typeof unknownEventPolicies)[number];
 
 interface DefinedVersion extends EventTypeVersion {
   readonly validate: ValidateFunction;
