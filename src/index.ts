@@ -24,6 +24,7 @@ export { matchesExpectedVersion, type ExpectedVersion } from './streams/expected
 export {
   AppendAbortedError,
   AppendOutcomeUnknownError,
+  AppendRefusedError,
   CommandRejectedError,
   DeciderNotRegisteredError,
   EventIdConflictError,

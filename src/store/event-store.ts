@@ -208,7 +208,11 @@ export class EventStore {
     try {
       const admin = KafkaAdmin.connect(connection);
       started.push(() => admin.disconnect());
-      const layout = await ensureTopics(admin, storeName, partitions, replicationFactor);
+      const layout = await ensureTopics(admin, storeName, partitions, replicationFactor).catch((error: unknown) => {
+        // Name the address: an unreachable broker shows itself as a timeout here.
+        if (error instanceof TimeoutError) throw new TimeoutError(`${error.operation} on brokers ${brokers.join(',')} (unreachable, or not a Kafka broker?)`, error.timeoutMs);
+        throw error;
+      });
       const index = await StreamIndex.open(join(dataDir, 'index'), layout.eventsTopicId);
       started.push(() => index.close());
       log(index.rebuilt ? `index ${dataDir}: new or unusable, building it from Kafka` : `index ${dataDir}: reused, catching up from its checkpoints`);
