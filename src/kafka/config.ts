@@ -24,6 +24,16 @@ export const maxBrokers = 100;
  * port from 1 to 65535, the host a name, an IPv4 address or a bracketed IPv6 address.
  */
 export function validateBrokers(brokers: unknown, argument = 'brokers'): asserts brokers is readonly string[] {
+  try {
+    checkBrokers(brokers, argument);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+    // A proxy or a getter of the caller's that throws.
+    throw new InvalidArgumentError(argument, `could not be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function checkBrokers(brokers: unknown, argument: string): void {
   if (typeof brokers === 'string') {
     throw new InvalidArgumentError(argument, `must be an array of "host:port" strings, got the string ${JSON.stringify(brokers.slice(0, 100))} (write [${JSON.stringify(brokers.slice(0, 100))}])`);
   }

@@ -341,13 +341,11 @@ export class EventStore {
   async append(streamId: string, events: readonly EventData[], options: AppendOptions): Promise<AppendResult> {
     this.ensureOpen('append');
     validateStreamId(streamId);
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-      throw new InvalidArgumentError('options', `must be { expectedVersion, partitionKey? }, got ${describe(options)}`);
-    }
-    if (options.expectedVersion === undefined) {
+    if (options === undefined) throw new InvalidArgumentError('expectedVersion', "is required: the version the stream is at, 'no_stream', 'stream_exists', or 'any' to opt out");
+    const { expectedVersion, partitionKey: key } = validateOptions(options) as Partial<AppendOptions>;
+    if (expectedVersion === undefined) {
       throw new InvalidArgumentError('expectedVersion', "is required: the version the stream is at, 'no_stream', 'stream_exists', or 'any' to opt out");
     }
-    const { expectedVersion, partitionKey: key } = options;
     validateExpectedVersion(expectedVersion);
     if (key !== undefined) validateStreamId(key, 'options.partitionKey');
     // Encoded (and so checked in full) here, before the append joins anyone else's batch.
@@ -641,11 +639,12 @@ interface ValidConnectOptions {
 }
 
 /** Checks every connect option and names the one at fault; nothing has started yet. */
-function validateConnectOptions(input: unknown): ValidConnectOptions {
+/** @internal Exported for the unit specification of bad input. */
+export function validateConnectOptions(input: unknown): ValidConnectOptions {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidArgumentError('options', `EventStore.connect needs { store, brokers?, ... }, got ${describe(input)}`);
   }
-  const options = input as Record<string, unknown>;
+  const options = validateOptions(input);
   validateStoreName(options.store);
   const brokers = options.brokers === undefined ? brokersFromEnvironment() : (options.brokers as string[]);
   if (brokers === undefined) throw new InvalidArgumentError('brokers', 'give brokers or set KAFKA_BROKERS=host:port,...');

@@ -10,7 +10,7 @@ import { storedEventFrom, type StoredEvent } from '../records/event-record.js';
 import { decodeMarker } from '../records/routing-record.js';
 import type { Position, RecordedEvent } from '../streams/event.js';
 import { InvalidArgumentError, TimeoutError } from '../errors.js';
-import { describe } from './validation.js';
+import { describe, guarded } from './validation.js';
 
 /** Where a subscription starts: the first event, events appended from now on, or just after saved positions. */
 export type SubscriptionStart = 'start' | 'end' | readonly Position[];
@@ -41,6 +41,10 @@ const maxOffset = 2n ** 63n - 1n;
 
 /** Checks `from` against the store's partitions and names the entry at fault. */
 export function validateSubscriptionStart(from: unknown, partitions: number): SubscriptionStart {
+  return guarded('options.from', () => checkSubscriptionStart(from, partitions));
+}
+
+function checkSubscriptionStart(from: unknown, partitions: number): SubscriptionStart {
   if (from === undefined) return 'start';
   if (typeof from === 'string' && (subscriptionStarts as readonly string[]).includes(from)) return from as SubscriptionStart;
   if (!Array.isArray(from)) throw new InvalidArgumentError('options.from', `must be 'start', 'end' or a list of positions { partition, offset }, got ${describe(from)}`);

@@ -56,11 +56,29 @@ export function messageOf(error: unknown): string {
   }
 }
 
+/**
+ * Runs a check over a caller's value: what the value itself throws (a proxy, a getter) is
+ * refused as INVALID_ARGUMENT naming the argument, never passed on as it is.
+ */
+export function guarded<T>(argument: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof ScribeError) throw error;
+    throw new InvalidArgumentError(argument, `could not be read: ${messageOf(error)}`);
+  }
+}
+
 /** `options` of a call: undefined (all defaults) or a plain object; returns it as a record. */
 export function validateOptions(options: unknown, argument = 'options'): Record<string, unknown> {
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError(argument, `must be an object or undefined, got ${describe(options)}`);
-  return options as Record<string, unknown>;
+  // A copy, read once: a getter or a proxy cannot answer differently later (or throw later).
+  try {
+    return { ...(options as Record<string, unknown>) };
+  } catch (error) {
+    throw new InvalidArgumentError(argument, `could not be read: ${messageOf(error)}`);
+  }
 }
 
 /** An integer from `min` to `max`; undefined gives the default. */
@@ -116,7 +134,17 @@ export interface EventEncoding {
   readonly registry?: RegisteredSchemas;
 }
 
-export function encodeEvents(events: unknown, maxEventBytes: number, { schemas, registry }: EventEncoding = {}): EncodedEvent[] {
+export function encodeEvents(events: unknown, maxEventBytes: number, encoding: EventEncoding = {}): EncodedEvent[] {
+  try {
+    return encodeAll(events, maxEventBytes, encoding);
+  } catch (error) {
+    if (error instanceof ScribeError) throw error;
+    // A proxy or a getter that throws, a Symbol.toPrimitive that lies, ...
+    throw new InvalidArgumentError('events', `could not be read: ${messageOf(error)}`);
+  }
+}
+
+function encodeAll(events: unknown, maxEventBytes: number, { schemas, registry }: EventEncoding): EncodedEvent[] {
   if (!Array.isArray(events)) throw new InvalidArgumentError('events', `must be an array of events, got ${describe(events)}`);
   const length = events.length;
   if (length === 0) throw new InvalidArgumentError('events', 'an append needs at least one event');
@@ -212,6 +240,10 @@ export function validatePositiveInteger(value: unknown, argument: string, max = 
 
 /** A decider must at least have its three functions; its snapshot policy must make sense. */
 export function validateDecider(decider: unknown): void {
+  guarded('decider', () => checkDecider(decider));
+}
+
+function checkDecider(decider: unknown): void {
   if (typeof decider !== 'object' || decider === null) throw new InvalidArgumentError('decider', `must be an object { initialState, evolve, decide }, got ${describe(decider)}`);
   const { initialState, evolve, decide, snapshotVersion, snapshot, codec } = decider as Record<string, unknown>;
   for (const [name, fn] of Object.entries({ initialState, evolve, decide })) {
