@@ -92,6 +92,10 @@ export class Subscription {
   private disconnecting: Promise<void> | undefined;
   /** Set when `stop()` gave up on a running handler: nothing after it is checkpointed. */
   private abandoned = false;
+  private abandon: (error: Error) => void = () => undefined;
+  private readonly abandonment = new Promise<never>((_, reject) => {
+    this.abandon = reject;
+  });
 
   /** @internal */
   constructor(
@@ -176,9 +180,12 @@ export class Subscription {
     return subscription;
   }
 
-  /** Resolves when the subscription has stopped; rejects with the handler's error if it failed. */
+  /**
+   * Resolves when the subscription has stopped; rejects with the handler's error if it failed,
+   * or with the TimeoutError of a `stop()` that abandoned a running handler.
+   */
   get done(): Promise<void> {
-    return this.loop;
+    return Promise.race([this.loop, this.abandonment]);
   }
 
   /** The position of the last handled event of each partition. */
@@ -194,7 +201,17 @@ export class Subscription {
   stop(): Promise<void> {
     this.running = false;
     this.stopFollowingRouting();
-    this.stopping ??= this.stopWithin();
+    if (!this.stopping) {
+      const stopping = this.stopWithin();
+      this.stopping = stopping;
+      // Calls made once it has stopped (an abandoned handler included) find it stopped.
+      void stopping.then(
+        () => undefined,
+        () => {
+          this.stopping = Promise.resolve();
+        },
+      );
+    }
     return this.stopping;
   }
 
@@ -208,7 +225,10 @@ export class Subscription {
     if (outcome === 'stopped') return;
     this.abandoned = true;
     await this.disconnect();
-    throw new TimeoutError('subscription.stop (the running event handler did not return; the subscription stopped without it)', this.stopTimeoutMs);
+    const error = new TimeoutError('subscription.stop (the running event handler did not return; the subscription stopped without it)', this.stopTimeoutMs);
+    this.abandonment.catch(() => undefined);
+    this.abandon(error);
+    throw error;
   }
 
   private disconnect(): Promise<void> {
