@@ -47,8 +47,15 @@ export class RemoteAppends {
     // Start at the current end, read before any request is sent, so no reply can be missed.
     const end = (await admin.endOffsets(topics.replies, [partition])).get(partition) ?? 0;
     const replies = await KafkaConsumer.connect({ ...connection, isolation: 'read_committed', overrides: { 'fetch.wait.max.ms': 10 } });
-    replies.assign([{ topic: topics.replies, partition, offset: end }]);
-    const producer = await KafkaProducer.connect({ ...connection, overrides: { 'linger.ms': 1 } });
+    let producer: KafkaProducer;
+    try {
+      replies.assign([{ topic: topics.replies, partition, offset: end }]);
+      producer = await KafkaProducer.connect({ ...connection, overrides: { 'linger.ms': 1 } });
+    } catch (error) {
+      // A connect that fails here leaves no consumer behind.
+      await replies.disconnect().catch(() => undefined);
+      throw error;
+    }
     const remote = new RemoteAppends(producer, replies, requester, topics);
     remote.loop = remote.listen();
     return remote;
