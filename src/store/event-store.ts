@@ -483,7 +483,7 @@ export class EventStore {
     validateDecider(decider);
     validateStreamId(streamId);
     const given = validateOptions(options);
-    const maxRetries = integerOption(given.maxRetries, 'options.maxRetries', defaults.maxRetries, 0, 1_000);
+    const maxRetries = integerOption(given.maxRetries, 'options.maxRetries', defaults.maxRetries, 0, 1_000_000);
     const backoff = validateOptions(given.backoff, 'options.backoff');
     const initialMs = integerOption(backoff.initialMs, 'options.backoff.initialMs', defaults.backoff.initialMs, 0, 60_000);
     const maxMs = integerOption(backoff.maxMs, 'options.backoff.maxMs', Math.max(initialMs, defaults.backoff.maxMs), 0, 600_000);

@@ -154,6 +154,26 @@ describe('bad input', () => {
     expect(await versionsOf(good)).toEqual([0]);
   });
 
+  it('never lets a command whose decider misbehaves affect an append or a command batched with it on the same partition', async () => {
+    const good = `good-${randomUUID()}`;
+    const partition = store.partitionOf(good);
+    let bad = `bad-${randomUUID()}`;
+    while (store.partitionOf(bad) !== partition) bad = `bad-${randomUUID()}`;
+    store.register('holey', { ...counter, decide: () => new Array(2) as never });
+    store.register('broken-events', { ...counter, decide: () => [{ type: 'Counted' as const, data: { by: 1n } }] });
+    const outcomes = await Promise.allSettled([
+      store.execute('holey', bad, {}),
+      store.append(good, [{ type: 'A', data: 1 }], { expectedVersion: 'no_stream' }),
+      store.execute('counter', good, { by: 2 }),
+      store.execute('broken-events', bad, {}),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'rejected']);
+    expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(InvalidEventError);
+    expect((outcomes[3] as PromiseRejectedResult).reason).toMatchObject({ code: 'INVALID_EVENT', message: expect.stringMatching(/a BigInt/) });
+    expect(await versionsOf(good)).toEqual([0, 1]);
+    await expect(versionsOf(bad)).rejects.toMatchObject({ code: 'STREAM_NOT_FOUND' });
+  });
+
   it.each([
     ['readStream', () => store.readStream(streamId, null as never).next()],
     ['subscribe', () => store.subscribe(null as never, () => undefined)],
@@ -290,6 +310,11 @@ describe('bad input', () => {
   describe('fuzzed through the store', () => {
     const hostile: fc.Arbitrary<unknown> = fc.oneof(
       fc.constantFrom<unknown>(undefined, null, Number.NaN, -1, 1.5, 2 ** 53, '', '\u0000', '\ud800', 'x'.repeat(300), 0n, true, Symbol('s'), () => 1, [], new Array(2), {}),
+      fc.constant(null).map(() => {
+        const cyclic: Record<string, unknown> = { a: 1 };
+        cyclic.self = cyclic;
+        return cyclic;
+      }),
       fc.string({ maxLength: 20 }),
       fc.integer(),
       fc.anything({ maxDepth: 2 }),
