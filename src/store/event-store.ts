@@ -285,6 +285,7 @@ export class EventStore {
 
   /** The partition of the events topic that takes the stream's (or the partition key's) appends now. */
   partitionOf(streamIdOrKey: string): number {
+    validateStreamId(streamIdOrKey, 'streamIdOrKey');
     return this.routing.table.partitionOf(streamIdOrKey);
   }
 

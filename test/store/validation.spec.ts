@@ -316,6 +316,15 @@ describe('bad input, checked without a broker', () => {
     }
   });
 
+  it('event schemas: define answers any type, version, schema and options with itself or INVALID_ARGUMENT naming the argument', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.constant('A'), hostile), fc.oneof(fc.constant(1), hostile), fc.oneof(fc.constant({ type: 'object' }), hostile), fc.oneof(fc.constant(undefined), hostile), (type, version, schema, options) => {
+        refusedWellOrAccepted(() => new EventSchemas().define(type as string, version as number, schema as never, options as never), ['INVALID_ARGUMENT'], /^(type|version|schema|options|upcast): /);
+      }),
+      runs,
+    );
+  });
+
   describe('the command line', () => {
     const flagValue = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('', '0', '-1', '1e3', '0x10', '99999999999', ' 3', '3 ', 'NaN', '\u0000', 'x'.repeat(10_000)));
 
