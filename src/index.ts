@@ -17,13 +17,14 @@ export type { ExecuteResult } from './aggregates/command-runner.js';
 export type { SnapshotContext, SnapshotPolicy } from './aggregates/snapshot-policy.js';
 export { jsonStateCodec, type StateCodec } from './aggregates/state-codec.js';
 export { EventSchemas, into, UpcastInto, type JsonSchema, type UnknownEventPolicy, type Upcaster, type VersionedEvent } from './schemas/event-schemas.js';
-export { IncompatibleSchemaError, type Compatibility, type SchemaRegistryOptions } from './schemas/schema-registry.js';
+export { compatibilityLevels, IncompatibleSchemaError, SchemaRegistryUnavailableError, type Compatibility, type SchemaRegistryOptions } from './schemas/schema-registry.js';
 export { Subscription, type EventHandler, type SubscribeOptions, type SubscriptionStart } from './store/subscription.js';
 export type { AppendResult, EventData, JsonValue, Metadata, Position, RecordedEvent } from './streams/event.js';
 export { matchesExpectedVersion, type ExpectedVersion } from './streams/expected-version.js';
 export {
   AppendAbortedError,
   AppendOutcomeUnknownError,
+  AppendRefusedError,
   CommandRejectedError,
   DeciderNotRegisteredError,
   EventIdConflictError,

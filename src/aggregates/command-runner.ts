@@ -4,7 +4,9 @@
 import { LRUCache } from 'lru-cache';
 import type { EncodedEvent } from '../records/event-record.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
-import { DeciderNotRegisteredError } from '../streams/errors.js';
+import { InvalidArgumentError } from '../errors.js';
+import { describe, validateDecision } from '../store/validation.js';
+import { CommandRejectedError, DeciderNotRegisteredError } from '../streams/errors.js';
 import type { AppendResult } from '../streams/event.js';
 import { commandEventId, type CommandDecision, type PartitionWriter, type PendingAppend, type RemoteOrigin } from '../writer/partition-writer.js';
 import { catchUpSync, evolveWith, fromSnapshot, loadAggregate, snapshotIfDue, type AggregateState, type ReadEvents } from './aggregate-state.js';
@@ -41,7 +43,11 @@ export class CommandRunner {
     this.states = new LRUCache({ max: maxStates });
   }
 
+  /** Registers once per name: the same decider again is a no-op, another one is refused. */
   register(name: string, decider: AnyDecider): void {
+    const registered = this.deciders.get(name);
+    if (registered === decider) return;
+    if (registered) throw new InvalidArgumentError('name', `a decider "${name}" is registered already; each name takes one decider`);
     this.deciders.set(name, decider);
   }
 
@@ -78,13 +84,14 @@ export class CommandRunner {
       // The state this batch left the stream in, else the committed one, brought to `current`.
       const known = (batch.decisions.get(key) as AggregateState<unknown> | undefined) ?? this.states.get(key) ?? fromSnapshot(decider, undefined);
       const base = known.version === current ? known : catchUpSync(this.read, (s, v) => batch.event(s, v), decider, command.streamId, known, current);
-      const events = decider.decide(command.command, base.state);
-      if (!Array.isArray(events)) throw new TypeError('decide must return an array of events');
+      const events = decideOrRefuse(decider, command.command, base.state, command.streamId);
+      // Encoded (and so checked in full) before anything folds them into the state.
+      const ids = Array.from({ length: events.length }, (_, i) => commandEventId(command.commandId, i));
+      const encoded = this.encode(events, ids);
       const { snapshot, state } = snapshotIfDue(decider, evolveWith(decider, base, events));
       batch.decisions.set(key, state);
       decided = { state, events };
-      const ids = events.map((_, i) => commandEventId(command.commandId, i));
-      return { events: this.encode(events, ids), ...(snapshot ? { snapshot } : {}) };
+      return { events: encoded, ...(snapshot ? { snapshot } : {}) };
     };
     const resolve = (result: AppendResult) => {
       if (decided && decided.state.version === result.nextExpectedVersion) {
@@ -108,6 +115,23 @@ export class CommandRunner {
     }
   }
 
+}
+
+/**
+ * Runs `decide`. Its refusal is its own error, unchanged, when it throws an Error; anything
+ * else it throws (null, undefined, 0, a string) becomes CommandRejectedError, so that a
+ * refusal can never be mistaken for a success. What it returns must be an array.
+ */
+export function decideOrRefuse<State>(decider: Decider<State, unknown, DomainEvent>, command: unknown, state: State, streamId: string): readonly DomainEvent[] {
+  let events: unknown;
+  try {
+    events = decider.decide(command, state);
+  } catch (refusal) {
+    if (refusal instanceof Error) throw refusal;
+    throw new CommandRejectedError(streamId, 'Error', undefined, `the decider threw ${describe(refusal)} instead of an Error`);
+  }
+  validateDecision(events);
+  return events as readonly DomainEvent[];
 }
 
 function commandAppend(command: CommandToRun, decide: CommandDecision['decide'], resolve: (result: AppendResult) => void, reject: (error: unknown) => void): PendingAppend {

@@ -1,6 +1,8 @@
 // `scribe kafka ...`: run a local Kafka for development, tests and demos.
 import type { Command } from 'commander';
+import { InvalidArgumentError } from '../errors.js';
 import { LocalKafkaCluster } from '../local-kafka/index.js';
+import { clusterNameFlag, clusterSizeFlag, integerFlag, nodeActionArgument, nodeActions } from './arguments.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -13,7 +15,7 @@ export function kafkaCommands(program: Command): void {
     .option('--nodes <n>', '1, or 3 for fault tests (replication 3, min.insync.replicas 2)', '1')
     .option('--name <name>', 'clusters of different names run side by side', 'default')
     .action(async (options: { nodes: string; name: string }) => {
-      const cluster = await LocalKafkaCluster.start({ nodes: Number(options.nodes), name: options.name, log });
+      const cluster = await LocalKafkaCluster.start({ nodes: clusterSizeFlag(options.nodes), name: clusterNameFlag(options.name), log });
       process.stdout.write(`${cluster.bootstrap}\n`);
       log(`export KAFKA_BROKERS=${cluster.bootstrap}`);
     });
@@ -23,7 +25,7 @@ export function kafkaCommands(program: Command): void {
     .description('stop what `start` started (by recorded pid) and remove its data')
     .option('--name <name>', 'which cluster', 'default')
     .action(async (options: { name: string }) => {
-      const stopped = await LocalKafkaCluster.stopByName(options.name);
+      const stopped = await LocalKafkaCluster.stopByName(clusterNameFlag(options.name));
       log(stopped ? `stopped cluster "${options.name}"` : `no cluster "${options.name}" was started`);
     });
 
@@ -32,7 +34,7 @@ export function kafkaCommands(program: Command): void {
     .description('print the bootstrap address and the pid of each node')
     .option('--name <name>', 'which cluster', 'default')
     .action((options: { name: string }) => {
-      const cluster = LocalKafkaCluster.find(options.name);
+      const cluster = LocalKafkaCluster.find(clusterNameFlag(options.name));
       if (!cluster) {
         log(`cluster "${options.name}" is not running`);
         process.exitCode = 1;
@@ -44,23 +46,26 @@ export function kafkaCommands(program: Command): void {
       }
     });
 
-  const actions = {
-    stop: (c: LocalKafkaCluster, id: number) => c.stopNode(id),
-    kill: (c: LocalKafkaCluster, id: number) => c.killNode(id),
-    pause: (c: LocalKafkaCluster, id: number) => c.pauseNode(id),
-    resume: (c: LocalKafkaCluster, id: number) => c.resumeNode(id),
-    start: (c: LocalKafkaCluster, id: number) => c.startNode(id),
-  } as const;
+  const actions: Record<(typeof nodeActions)[number], (c: LocalKafkaCluster, id: number) => unknown> = {
+    stop: (c, id) => c.stopNode(id),
+    kill: (c, id) => c.killNode(id),
+    pause: (c, id) => c.pauseNode(id),
+    resume: (c, id) => c.resumeNode(id),
+    start: (c, id) => c.startNode(id),
+  };
   kafka
     .command('node')
     .description('act on one node: stop (SIGTERM), kill (SIGKILL), pause (SIGSTOP), resume (SIGCONT), start')
-    .argument('<action>', Object.keys(actions).join(' | '))
+    .argument('<action>', nodeActions.join(' | '))
     .argument('<id>', 'node id (1..3)')
     .option('--name <name>', 'which cluster', 'default')
     .action(async (action: string, id: string, options: { name: string }) => {
-      const cluster = LocalKafkaCluster.find(options.name);
-      if (!cluster) throw new Error(`cluster "${options.name}" is not running`);
-      if (!(action in actions)) throw new Error(`unknown action "${action}"; use ${Object.keys(actions).join(', ')}`);
-      await actions[action as keyof typeof actions](cluster, Number(id));
+      const act = actions[nodeActionArgument(action)];
+      const nodeId = integerFlag(id, '<id>', 1, 3);
+      const name = clusterNameFlag(options.name);
+      const cluster = LocalKafkaCluster.find(name);
+      if (!cluster) throw new Error(`cluster "${name}" is not running`);
+      if (!cluster.nodeIds.includes(nodeId)) throw new InvalidArgumentError('<id>', `cluster "${name}" has nodes ${cluster.nodeIds.join(', ')}, not ${nodeId}`);
+      await act(cluster, nodeId);
     });
 }

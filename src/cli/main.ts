@@ -1,5 +1,6 @@
 // The `scribe` command line.
 import { Command } from 'commander';
+import { ScribeError } from '../errors.js';
 import { kafkaCommands } from './kafka-commands.js';
 import { partitionCommands } from './partition-commands.js';
 
@@ -8,6 +9,7 @@ kafkaCommands(program);
 partitionCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  process.stderr.write(`scribe: ${error instanceof Error ? error.message : String(error)}\n`);
+  const code = error instanceof ScribeError ? ` (${error.code})` : '';
+  process.stderr.write(`scribe: ${error instanceof Error ? error.message : String(error)}${code}\n`);
   process.exitCode = 1;
 });

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '../errors.js';
-import { brokersFromEnvironment, KafkaAdmin } from '../kafka/index.js';
+import { KafkaAdmin } from '../kafka/index.js';
+import { brokersFlag, integerFlag, storeFlag } from './arguments.js';
 import { EventStore, type RoutingStatus } from '../store/event-store.js';
 import { topicNames } from '../store/topics.js';
 
@@ -18,23 +19,26 @@ interface StoreOptions {
 
 /** Connects to an existing store without owning partitions; a store that does not exist is an error, never created. */
 async function openStore(options: StoreOptions, run: (store: EventStore) => Promise<void>): Promise<void> {
-  const brokers = options.brokers?.split(',').map((b) => b.trim()) ?? brokersFromEnvironment();
-  if (!brokers) throw new InvalidArgumentError('brokers', 'give --brokers or set KAFKA_BROKERS=host:port,...');
+  const brokers = brokersFlag(options.brokers);
+  const store = storeFlag(options.store);
   const admin = KafkaAdmin.connect({ brokers });
   try {
-    if (!(await admin.listTopics()).includes(topicNames(options.store).events)) {
-      throw new InvalidArgumentError('store', `no store "${options.store}" at ${brokers.join(',')} (its topic ${topicNames(options.store).events} does not exist)`);
+    if (!(await admin.listTopics()).includes(topicNames(store).events)) {
+      throw new InvalidArgumentError('--store', `no store "${store}" at ${brokers.join(',')} (its topic ${topicNames(store).events} does not exist)`);
     }
   } finally {
     await admin.disconnect();
   }
   // Its index is only needed for this command.
   const dataDir = mkdtempSync(join(tmpdir(), 'scribe-cli-'));
-  const store = await EventStore.connect({ brokers, store: options.store, writer: false, dataDir, clientId: 'scribe-cli' });
   try {
-    await run(store);
+    const opened = await EventStore.connect({ brokers, store, writer: false, dataDir, clientId: 'scribe-cli' });
+    try {
+      await run(opened);
+    } finally {
+      await opened.close();
+    }
   } finally {
-    await store.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -66,7 +70,7 @@ export function partitionCommands(program: Command): void {
     .requiredOption('--to <partitions>', 'the new partition count')
     .option('--brokers <list>', 'host:port,... (default KAFKA_BROKERS)')
     .action(async (options: StoreOptions & { to: string }) => {
-      const target = Number(options.to);
+      const target = integerFlag(options.to, '--to', 1, 10_000);
       await openStore(options, async (store) => {
         const before = store.partitions;
         const bar = new cliProgress.SingleBar(

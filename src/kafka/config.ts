@@ -16,10 +16,40 @@ export function brokersFromEnvironment(env: NodeJS.ProcessEnv = process.env): st
   return value.split(',').map((broker) => broker.trim()).filter((broker) => broker.length > 0);
 }
 
-export function validateBrokers(brokers: readonly string[]): void {
-  if (brokers.length === 0) throw new InvalidArgumentError('brokers', 'at least one host:port is required');
-  for (const broker of brokers) {
-    if (!/^[^\s:,]+:\d{1,5}$/.test(broker)) throw new InvalidArgumentError('brokers', `"${broker}" is not host:port`);
+/** Bootstrap brokers a store accepts in one list. */
+export const maxBrokers = 100;
+
+/**
+ * Checks a broker list and names the entry at fault: an array of `host:port` strings, the
+ * port from 1 to 65535, the host a name, an IPv4 address or a bracketed IPv6 address.
+ */
+export function validateBrokers(brokers: unknown, argument = 'brokers'): asserts brokers is readonly string[] {
+  try {
+    checkBrokers(brokers, argument);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+    // A proxy or a getter of the caller's that throws.
+    throw new InvalidArgumentError(argument, `could not be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function checkBrokers(brokers: unknown, argument: string): void {
+  if (typeof brokers === 'string') {
+    throw new InvalidArgumentError(argument, `must be an array of "host:port" strings, got the string ${JSON.stringify(brokers.slice(0, 100))} (write [${JSON.stringify(brokers.slice(0, 100))}])`);
+  }
+  if (!Array.isArray(brokers)) throw new InvalidArgumentError(argument, `must be an array of "host:port" strings, got ${brokers === null ? 'null' : typeof brokers}`);
+  if (brokers.length === 0) throw new InvalidArgumentError(argument, 'at least one host:port is required');
+  if (brokers.length > maxBrokers) throw new InvalidArgumentError(argument, `has ${brokers.length} entries; at most ${maxBrokers}`);
+  for (let i = 0; i < brokers.length; i++) {
+    const broker: unknown = brokers[i];
+    const name = `${argument}[${i}]`;
+    if (typeof broker !== 'string') throw new InvalidArgumentError(name, `must be a "host:port" string, got ${broker === null ? 'null' : typeof broker}`);
+    const shown = JSON.stringify(broker.length > 100 ? `${broker.slice(0, 100)}...` : broker);
+    const match = /^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9._-]+):(\d{1,5})$/.exec(broker);
+    if (!match) throw new InvalidArgumentError(name, `${shown} is not host:port (a host name, IPv4 address or [IPv6] address, a colon, a port)`);
+    const port = Number(match[2]);
+    if (port < 1 || port > 65_535) throw new InvalidArgumentError(name, `${shown}: port ${port} is not from 1 to 65535`);
+    if (match[1]!.length > 253) throw new InvalidArgumentError(name, `${shown}: the host name is longer than 253 characters`);
   }
 }
 

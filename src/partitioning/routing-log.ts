@@ -33,11 +33,17 @@ export class RoutingLog {
     consumer.addPartitions([{ topic, partition: 0, offset: 0 }]);
     const log = new RoutingLog(consumer, admin, topic, connection);
     log.loop = log.run();
-    await log.caughtUp();
-    if (!log.table.known) {
-      // Concurrent first connects write the same record; compaction keeps one.
-      await log.write([encodeGeneration(0, await eventsPartitions())]);
+    try {
       await log.caughtUp();
+      if (!log.table.known) {
+        // Concurrent first connects write the same record; compaction keeps one.
+        await log.write([encodeGeneration(0, await eventsPartitions())]);
+        await log.caughtUp();
+      }
+    } catch (error) {
+      // A connect that fails here leaves no consumer behind.
+      await log.stop().catch(() => undefined);
+      throw error;
     }
     return log;
   }

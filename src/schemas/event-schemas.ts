@@ -39,7 +39,8 @@ export interface EventTypeVersion {
 }
 
 /** What a read does with an event whose type or version the catalog does not know. */
-export type UnknownEventPolicy = 'fail' | 'skip' | 'raw';
+export const unknownEventPolicies = ['fail', 'skip', 'raw'] as const;
+export type UnknownEventPolicy = (typeof unknownEventPolicies)[number];
 
 interface DefinedVersion extends EventTypeVersion {
   readonly validate: ValidateFunction;
@@ -55,16 +56,29 @@ export class EventSchemas {
   /** Declares version `version` of `type` (versions from 1, in order; 2 and up need `upcast`). */
   define(type: string, version: number, schema: JsonSchema, options: { upcast?: Upcaster } = {}): this {
     if (typeof type !== 'string' || type.length === 0) throw new InvalidArgumentError('type', 'must be a non-empty string');
+    // The same rule as an event's type: it names a registry subject and a record header.
+    if (!type.isWellFormed() || /[\u0000-\u001f\u007f]/.test(type) || Buffer.byteLength(type) > 256) {
+      throw new InvalidArgumentError('type', 'must be well-formed Unicode without control characters, at most 256 bytes');
+    }
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be an object { upcast? } or undefined');
+    let upcast: unknown;
+    try {
+      upcast = options.upcast;
+    } catch (error) {
+      throw new InvalidArgumentError('options', `could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (upcast !== undefined && typeof upcast !== 'function') throw new InvalidArgumentError('upcast', 'must be a function');
     const versions = this.types.get(type) ?? [];
-    if (version !== versions.length + 1) throw new InvalidArgumentError('version', `${type}: expected version ${versions.length + 1}, got ${JSON.stringify(version)} (define versions in order from 1)`);
-    if (version > 1 && typeof options.upcast !== 'function') throw new InvalidArgumentError('upcast', `${type} version ${version} needs an upcaster from version ${version - 1}`);
+    if (version !== versions.length + 1) throw new InvalidArgumentError('version', `${type}: expected version ${versions.length + 1}, got ${typeof version === 'number' ? String(version) : `a ${typeof version}`} (define versions in order from 1)`);
+    if (typeof schema !== 'object' && typeof schema !== 'boolean') throw new InvalidArgumentError('schema', `${type} version ${version}: must be a JSON Schema (an object)`);
+    if (version > 1 && typeof upcast !== 'function') throw new InvalidArgumentError('upcast', `${type} version ${version} needs an upcaster from version ${version - 1}`);
     let validate: ValidateFunction;
     try {
       validate = this.ajv.compile(schema);
     } catch (error) {
       throw new InvalidArgumentError('schema', `${type} version ${version}: ${(error as Error).message}`);
     }
-    versions.push({ schema, ...(options.upcast ? { upcast: options.upcast } : {}), validate });
+    versions.push({ schema, ...(upcast ? { upcast: upcast as Upcaster } : {}), validate });
     this.types.set(type, versions);
     return this;
   }

@@ -6,7 +6,8 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { ScribeError } from '../errors.js';
 import type { EventSchemas } from './event-schemas.js';
 
-export type Compatibility = 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FORWARD' | 'FORWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE' | 'NONE';
+export const compatibilityLevels = ['BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE', 'NONE'] as const;
+export type Compatibility = (typeof compatibilityLevels)[number];
 
 export interface SchemaRegistryOptions {
   /** The registry's Confluent-compatible API, e.g. `http://host:8080/apis/ccompat/v7` for Apicurio. */
@@ -30,6 +31,29 @@ export class IncompatibleSchemaError extends ScribeError {
   }
 }
 
+/**
+ * The registry could not be asked, or did not answer the question (unreachable, a server
+ * error, a wrong URL, no permission): nothing was decided about the schema. Retriable when
+ * the registry did not answer or answered with a server error.
+ */
+export class SchemaRegistryUnavailableError extends ScribeError {
+  readonly code = 'SCHEMA_REGISTRY_UNAVAILABLE';
+  override readonly retriable: boolean;
+  constructor(
+    readonly url: string,
+    /** The HTTP status of the registry's answer, when there was one. */
+    readonly status: number | undefined,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`schema registry ${url} could not register the schemas: ${reason}`, options);
+    this.retriable = status === undefined || status >= 500 || status === 400;
+  }
+}
+
+/** Statuses by which a registry refuses a schema itself: 409 incompatible, 422 invalid. */
+const refusalStatuses = new Set([409, 422]);
+
 /** The registry ids of the latest version of each event type, for writing the wire format. */
 export class RegisteredSchemas {
   private constructor(private readonly ids: ReadonlyMap<string, number>) {}
@@ -50,7 +74,11 @@ export class RegisteredSchemas {
           const { id } = await registry.register({ type: SchemaType.JSON, schema: JSON.stringify(schema) }, { subject, compatibility: compatibility as never });
           ids.set(type, id);
         } catch (error) {
-          throw new IncompatibleSchemaError(subject, i + 1, (error as Error).message);
+          const status = (error as { status?: unknown }).status;
+          const message = error instanceof Error ? error.message : String(error);
+          if (typeof status === 'number' && refusalStatuses.has(status)) throw new IncompatibleSchemaError(subject, i + 1, message);
+          // Mappersmith answers a network failure as status 400 with the socket's message.
+          throw new SchemaRegistryUnavailableError(options.url, typeof status === 'number' ? status : undefined, `${subject} version ${i + 1}: ${message}`, { cause: error });
         }
       }
     }

@@ -2,21 +2,21 @@
 // subscribe, close. Appends go to the partition's owner: this process when it owns the
 // partition (the fast path), else through `<store>.appends`.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, TimeoutError, withTimeout } from '../errors.js';
 import { brokersFromEnvironment, KafkaAdmin, validateBrokers, type KafkaConnection } from '../kafka/index.js';
 import { evolveWith, loadAggregate, snapshotIfDue } from '../aggregates/aggregate-state.js';
-import { CommandRunner, type AnyDecider, type ExecuteResult } from '../aggregates/command-runner.js';
+import { CommandRunner, decideOrRefuse, type AnyDecider, type ExecuteResult } from '../aggregates/command-runner.js';
 import type { Decider, DomainEvent, LoadedState } from '../aggregates/decider.js';
 import { WriterGroup, writerGroupId } from '../ownership/writer-group.js';
 import type { EncodedEvent } from '../records/event-record.js';
 import type { PartitionWriter, PendingSnapshot } from '../writer/partition-writer.js';
 import { RoutingLog } from '../partitioning/routing-log.js';
 import type { ShardMove } from '../partitioning/routing.js';
-import { eventReader, type EventReader, type EventSchemas, type UnknownEventPolicy } from '../schemas/event-schemas.js';
-import { RegisteredSchemas, type SchemaRegistryOptions } from '../schemas/schema-registry.js';
+import { eventReader, EventSchemas, unknownEventPolicies, type EventReader, type UnknownEventPolicy } from '../schemas/event-schemas.js';
+import { compatibilityLevels, RegisteredSchemas, type SchemaRegistryOptions } from '../schemas/schema-registry.js';
 import { IndexFollower } from '../stream-index/follower.js';
 import { StreamIndex } from '../stream-index/stream-index.js';
 import { AppendOutcomeUnknownError, OwnershipChangedError, StoreClosedError, StreamNotFoundError, WrongExpectedVersionError } from '../streams/errors.js';
@@ -24,9 +24,27 @@ import type { AppendResult, EventData, RecordedEvent } from '../streams/event.js
 import { validateExpectedVersion, type ExpectedVersion } from '../streams/expected-version.js';
 import { growStore, type GrowOptions, type GrowthResult } from './growth.js';
 import { RemoteAppends } from './remote-appends.js';
-import { Subscription, type EventHandler, type SubscribeOptions } from './subscription.js';
-import { ensureTopics, type StoreLayout } from './topics.js';
-import { encodeEvents, type EventEncoding, validateCommand, validateDecider, validatePositiveInteger, validateStoreName, validateStreamId } from './validation.js';
+import { defaultStopTimeoutMs, Subscription, validateSubscriptionStart, type EventHandler, type SubscribeOptions } from './subscription.js';
+import { ensureTopics, topicNames, type StoreLayout } from './topics.js';
+import {
+  booleanOption,
+  describe,
+  encodeEvents,
+  functionOption,
+  integerOption,
+  maxTimeoutMs,
+  messageOf,
+  oneOf,
+  validateCommand,
+  validateDecider,
+  validateDecision,
+  validateName,
+  validateOptions,
+  validatePositiveInteger,
+  validateStoreName,
+  validateStreamId,
+  type EventEncoding,
+} from './validation.js';
 
 export interface ConnectOptions {
   /** Bootstrap brokers; defaults to KAFKA_BROKERS. */
@@ -122,13 +140,19 @@ export interface RoutingStatus {
 export interface ReadStreamOptions {
   /** First version to read (default 0 forwards, the last event backwards). */
   readonly fromVersion?: number;
-  readonly direction?: 'forwards' | 'backwards';
+  readonly direction?: ReadDirection;
   readonly maxCount?: number;
   /** The partition key the stream was appended with, when it was not its id. */
   readonly partitionKey?: string;
 }
 
 const readPageSize = 1_000;
+
+export const readDirections = ['forwards', 'backwards'] as const;
+export type ReadDirection = (typeof readDirections)[number];
+
+/** A command id becomes the prefix of its events' ids (`<commandId>/<n>`). */
+const maxCommandIdBytes = 120;
 
 const defaults = {
   partitions: 12,
@@ -165,58 +189,59 @@ export class EventStore {
   ) {}
 
   static async connect(options: ConnectOptions): Promise<EventStore> {
-    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'EventStore.connect needs { store, brokers?, ... }');
-    validateStoreName(options.store);
-    const brokers = options.brokers ? [...options.brokers] : brokersFromEnvironment();
-    if (!brokers) throw new InvalidArgumentError('brokers', 'give brokers or set KAFKA_BROKERS=host:port,...');
-    validateBrokers(brokers);
-    const partitions = options.partitions ?? defaults.partitions;
-    validatePositiveInteger(partitions, 'partitions', 10_000);
-    const replicationFactor = options.replicationFactor ?? defaults.replicationFactor;
-    validatePositiveInteger(replicationFactor, 'replicationFactor', 32);
-    const settings = {
-      appendTimeoutMs: options.appendTimeoutMs ?? defaults.appendTimeoutMs,
-      maxEventBytes: options.maxEventBytes ?? defaults.maxEventBytes,
-      sessionTimeoutMs: options.sessionTimeoutMs ?? defaults.sessionTimeoutMs,
-      transactionTimeoutMs: options.transactionTimeoutMs ?? defaults.transactionTimeoutMs,
-      closeTimeoutMs: options.closeTimeoutMs ?? defaults.closeTimeoutMs,
-      maxConcurrentTransactions: options.maxConcurrentTransactions ?? 2 * availableParallelism(),
-    };
-    for (const [name, value] of Object.entries(settings)) validatePositiveInteger(value, name);
-    const log = options.log ?? (() => undefined);
-
-    const connection: KafkaConnection = { brokers, clientId: options.clientId ?? `scribe-${options.store}` };
-    const admin = KafkaAdmin.connect(connection);
-    if (options.schemaRegistry && !options.schemas) throw new InvalidArgumentError('schemaRegistry', 'needs `schemas`: the event types to register');
-    const layout = await ensureTopics(admin, options.store, partitions, replicationFactor);
-    // Before anything else starts: an incompatible schema must fail the deploy, not a later append.
+    // Every option is checked before any client starts: a refused connect leaves nothing behind.
+    const valid = validateConnectOptions(options);
+    const { store: storeName, brokers, partitions, replicationFactor, settings, log } = valid;
+    const connection: KafkaConnection = { brokers, clientId: valid.clientId };
+    const dataDir = valid.dataDir;
+    // Before any topic exists: an incompatible schema must fail the deploy, not a later append,
+    // and a connect refused for it must not have created the store.
     const encoding: EventEncoding = {
-      ...(options.schemas ? { schemas: options.schemas } : {}),
-      ...(options.schemaRegistry && options.schemas
-        ? { registry: await RegisteredSchemas.register(options.schemaRegistry, layout.topics.events, options.schemas).catch(async (error: unknown) => { await admin.disconnect(); throw error; }) }
-        : {}),
+      ...(valid.schemas ? { schemas: valid.schemas } : {}),
+      ...(valid.schemaRegistry && valid.schemas ? { registry: await RegisteredSchemas.register(valid.schemaRegistry, topicNames(storeName).events, valid.schemas) } : {}),
     };
-    const dataDir = resolve(options.dataDir ?? join('.scribe', options.store, `${hostname()}-${process.pid}`));
-    mkdirSync(dataDir, { recursive: true });
-    const index = await StreamIndex.open(join(dataDir, 'index'), layout.eventsTopicId);
-    log(index.rebuilt ? `index ${dataDir}: new or unusable, building it from Kafka` : `index ${dataDir}: reused, catching up from its checkpoints`);
-    const follower = await IndexFollower.start(connection, layout.topics, index);
-    const routing = await RoutingLog.open(connection, admin, layout.topics.routing, () => Promise.resolve(layout.partitions));
-    const remote = await RemoteAppends.start(connection, admin, layout.topics, layout.replyPartitions);
-    const endOffset = async (partition: number) => (await admin.endOffsets(layout.topics.events, [partition])).get(partition) ?? 0;
-    const read = eventReader(options.schemas, options.onUnknownEvent ?? 'fail');
-    const commands = new CommandRunner(
-      read,
-      index,
-      (events, ids) => encodeEvents(events.map((event, i) => ({ ...event, id: ids[i]! })), settings.maxEventBytes, encoding),
-      defaults.maxCommandStates,
-    );
-    const writers =
-      options.writer === false
+    try {
+      mkdirSync(dataDir, { recursive: true });
+    } catch (error) {
+      throw new InvalidArgumentError('dataDir', `${JSON.stringify(dataDir)} cannot be created: ${messageOf(error)}`);
+    }
+    await StreamIndex.ensureNotInUse(join(dataDir, 'index'), 'dataDir');
+
+    // What has started so far, stopped in reverse order when a later step fails.
+    const started: (() => unknown)[] = [];
+    try {
+      const admin = KafkaAdmin.connect(connection);
+      started.push(() => admin.disconnect());
+      const layout = await ensureTopics(admin, storeName, partitions, replicationFactor).catch((error: unknown) => {
+        // Name the address: an unreachable broker shows itself as a timeout here.
+        if (error instanceof TimeoutError) throw new TimeoutError(`${error.operation} on brokers ${brokers.join(',')} (unreachable, or not a Kafka broker?)`, error.timeoutMs);
+        throw error;
+      });
+      const index = await StreamIndex.open(join(dataDir, 'index'), layout.eventsTopicId);
+      started.push(() => index.close());
+      log(index.rebuilt ? `index ${dataDir}: new or unusable, building it from Kafka` : `index ${dataDir}: reused, catching up from its checkpoints`);
+      const follower = await IndexFollower.start(connection, layout.topics, index);
+      started.push(() => follower.stop());
+      const routing = await RoutingLog.open(connection, admin, layout.topics.routing, () => Promise.resolve(layout.partitions));
+      started.push(() => routing.stop());
+      const remote = await RemoteAppends.start(connection, admin, layout.topics, layout.replyPartitions);
+      started.push(() => remote.stop());
+      const endOffset = async (partition: number) => (await admin.endOffsets(layout.topics.events, [partition])).get(partition) ?? 0;
+      const read = eventReader(valid.schemas, valid.onUnknownEvent);
+      const commands = new CommandRunner(
+        read,
+        index,
+        (events, ids) => {
+          validateDecision(events);
+          return encodeEvents(events.map((event, i) => (typeof event === 'object' && event !== null ? { ...event, id: ids[i]! } : event)), settings.maxEventBytes, encoding);
+        },
+        defaults.maxCommandStates,
+      );
+      const writers = !valid.writer
         ? undefined
         : await WriterGroup.join({
             connection,
-            store: options.store,
+            store: storeName,
             topics: layout.topics,
             replyPartitions: layout.replyPartitions,
             index,
@@ -239,7 +264,17 @@ export class EventStore {
               );
             },
           });
-    return new EventStore(connection, layout, admin, index, follower, routing, remote, writers, commands, read, { ...settings, encoding, log });
+      return new EventStore(connection, layout, admin, index, follower, routing, remote, writers, commands, read, { ...settings, encoding, log });
+    } catch (error) {
+      for (const stop of started.reverse()) {
+        try {
+          await stop();
+        } catch {
+          // The connect's own error is the one to report.
+        }
+      }
+      throw error;
+    }
   }
 
   /** The store's partition count (the latest generation's, see `grow`). */
@@ -254,6 +289,7 @@ export class EventStore {
 
   /** The partition of the events topic that takes the stream's (or the partition key's) appends now. */
   partitionOf(streamIdOrKey: string): number {
+    validateStreamId(streamIdOrKey, 'streamIdOrKey');
     return this.routing.table.partitionOf(streamIdOrKey);
   }
 
@@ -265,6 +301,7 @@ export class EventStore {
    */
   async grow(partitions: number, options: GrowOptions = {}): Promise<GrowthResult> {
     this.ensureOpen('grow');
+    validateOptions(options);
     return growStore(
       {
         admin: this.admin,
@@ -309,13 +346,16 @@ export class EventStore {
   async append(streamId: string, events: readonly EventData[], options: AppendOptions): Promise<AppendResult> {
     this.ensureOpen('append');
     validateStreamId(streamId);
-    if (typeof options !== 'object' || options === null || !('expectedVersion' in options)) {
+    if (options === undefined) throw new InvalidArgumentError('expectedVersion', "is required: the version the stream is at, 'no_stream', 'stream_exists', or 'any' to opt out");
+    const { expectedVersion, partitionKey: key } = validateOptions(options) as Partial<AppendOptions>;
+    if (expectedVersion === undefined) {
       throw new InvalidArgumentError('expectedVersion', "is required: the version the stream is at, 'no_stream', 'stream_exists', or 'any' to opt out");
     }
-    validateExpectedVersion(options.expectedVersion);
-    const partitionKey = options.partitionKey ?? streamId;
-    if (options.partitionKey !== undefined) validateStreamId(options.partitionKey, 'partitionKey');
-    return this.appendEncoded(streamId, partitionKey, encodeEvents(events, this.settings.maxEventBytes, this.settings.encoding), options.expectedVersion);
+    validateExpectedVersion(expectedVersion);
+    if (key !== undefined) validateStreamId(key, 'options.partitionKey');
+    // Encoded (and so checked in full) here, before the append joins anyone else's batch.
+    const encoded = encodeEvents(events, this.settings.maxEventBytes, this.settings.encoding);
+    return this.appendEncoded(streamId, key ?? streamId, encoded, expectedVersion);
   }
 
   private appendEncoded(streamId: string, partitionKey: string, events: EncodedEvent[], expectedVersion: ExpectedVersion, snapshot?: PendingSnapshot): Promise<AppendResult> {
@@ -366,7 +406,7 @@ export class EventStore {
    */
   register<State, Command, Event extends DomainEvent>(name: string, decider: Decider<State, Command, Event>): void {
     this.ensureOpen('register');
-    validateStreamId(name, 'name');
+    validateName(name, 'name');
     validateDecider(decider);
     this.commands.register(name, decider as unknown as AnyDecider);
   }
@@ -379,12 +419,14 @@ export class EventStore {
    */
   async execute<Event extends DomainEvent = DomainEvent>(name: string, streamId: string, command: unknown, options: ExecuteOptions = {}): Promise<ExecuteResult<Event>> {
     this.ensureOpen('execute');
-    validateStreamId(name, 'name');
+    validateName(name, 'name');
     validateStreamId(streamId);
-    const payload = validateCommand(command);
-    const commandId = options.commandId ?? randomUUID();
-    validateStreamId(commandId, 'commandId');
-    const partitionKey = options.partitionKey ?? streamId;
+    const payload = validateCommand(command, this.settings.maxEventBytes);
+    const { commandId: id, partitionKey: key } = validateOptions(options) as ExecuteOptions;
+    if (id !== undefined) validateName(id, 'options.commandId', maxCommandIdBytes);
+    if (key !== undefined) validateStreamId(key, 'options.partitionKey');
+    const commandId = id ?? randomUUID();
+    const partitionKey = key ?? streamId;
     const result = await this.routed('execute', streamId, () => this.routing.table.partitionOf(partitionKey), (writer, partition, remainingMs) =>
       writer
         ? new Promise<ExecuteResult>((resolve, reject) =>
@@ -418,14 +460,15 @@ export class EventStore {
   /** The stream's state: its latest snapshot of the decider's snapshot version, then the events after it. */
   async load<State, Event extends DomainEvent>(decider: Decider<State, unknown, Event>, streamId: string, options: LoadOptions = {}): Promise<LoadedState<State>> {
     this.ensureOpen('load');
-    validateStreamId(streamId);
     validateDecider(decider);
-    const { state, version, fromSnapshot } = await this.loadState(decider, streamId, options);
+    validateStreamId(streamId);
+    const { partitionKey } = validateOptions(options) as LoadOptions;
+    if (partitionKey !== undefined) validateStreamId(partitionKey, 'options.partitionKey');
+    const { state, version, fromSnapshot } = await this.loadState(decider, streamId, partitionKey === undefined ? {} : { partitionKey });
     return { state, version, ...(fromSnapshot === undefined ? {} : { fromSnapshot }) };
   }
 
   private async loadState<State, Event extends DomainEvent>(decider: Decider<State, unknown, Event>, streamId: string, options: LoadOptions) {
-    if (options.partitionKey !== undefined) validateStreamId(options.partitionKey, 'partitionKey');
     await this.catchUpStream(options.partitionKey ?? streamId);
     return loadAggregate(this.read, this.index, decider, streamId);
   }
@@ -442,22 +485,27 @@ export class EventStore {
     options: HandleOptions = {},
   ): Promise<HandleResult<State, Event>> {
     this.ensureOpen('handle');
-    validateStreamId(streamId);
     validateDecider(decider);
-    const maxRetries = options.maxRetries ?? defaults.maxRetries;
-    if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new InvalidArgumentError('maxRetries', `${JSON.stringify(maxRetries)} must be an integer >= 0`);
-    const initialMs = options.backoff?.initialMs ?? defaults.backoff.initialMs;
-    const maxMs = options.backoff?.maxMs ?? defaults.backoff.maxMs;
-    const partitionKey = options.partitionKey ?? streamId;
+    validateStreamId(streamId);
+    const given = validateOptions(options);
+    const maxRetries = integerOption(given.maxRetries, 'options.maxRetries', defaults.maxRetries, 0, 1_000_000);
+    const backoff = validateOptions(given.backoff, 'options.backoff');
+    const initialMs = integerOption(backoff.initialMs, 'options.backoff.initialMs', defaults.backoff.initialMs, 0, 60_000);
+    const maxMs = integerOption(backoff.maxMs, 'options.backoff.maxMs', Math.max(initialMs, defaults.backoff.maxMs), 0, 600_000);
+    if (maxMs < initialMs) throw new InvalidArgumentError('options.backoff.maxMs', `${maxMs} is below options.backoff.initialMs ${initialMs}`);
+    if (given.partitionKey !== undefined) validateStreamId(given.partitionKey, 'options.partitionKey');
+    const partitionKey = (given.partitionKey as string | undefined) ?? streamId;
+    const loadOptions = given.partitionKey === undefined ? {} : { partitionKey };
     for (let retries = 0; ; retries++) {
-      const loaded = await this.loadState(decider, streamId, options);
-      const events = decider.decide(command, loaded.state);
-      if (!Array.isArray(events)) throw new TypeError('decide must return an array of events');
+      const loaded = await this.loadState(decider, streamId, loadOptions);
+      const events = decideOrRefuse(decider as Decider<State, unknown, DomainEvent>, command, loaded.state, streamId) as readonly Event[];
       if (events.length === 0) return { state: loaded.state, nextExpectedVersion: loaded.version, events, retries };
+      // Encoded (and so checked in full) before anything folds them into the state.
+      const encoded = encodeEvents(events, this.settings.maxEventBytes, this.settings.encoding);
       const { snapshot, state } = snapshotIfDue(decider as Decider<State, unknown, DomainEvent>, evolveWith(decider, loaded, events));
       const expectedVersion = loaded.version < 0 ? 'no_stream' : loaded.version;
       try {
-        const result = await this.appendEncoded(streamId, partitionKey, encodeEvents(events, this.settings.maxEventBytes, this.settings.encoding), expectedVersion, snapshot);
+        const result = await this.appendEncoded(streamId, partitionKey, encoded, expectedVersion, snapshot);
         return { state: state.state, nextExpectedVersion: result.nextExpectedVersion, events, retries };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError) || retries >= maxRetries) throw error;
@@ -474,18 +522,16 @@ export class EventStore {
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
     this.ensureOpen('readStream');
     validateStreamId(streamId);
-    const direction = options.direction ?? 'forwards';
-    if (direction !== 'forwards' && direction !== 'backwards') throw new InvalidArgumentError('direction', "must be 'forwards' or 'backwards'");
-    const maxCount = options.maxCount ?? Number.MAX_SAFE_INTEGER;
-    validatePositiveInteger(maxCount, 'maxCount');
-    if (options.fromVersion !== undefined && (!Number.isSafeInteger(options.fromVersion) || options.fromVersion < 0)) {
-      throw new InvalidArgumentError('fromVersion', `${JSON.stringify(options.fromVersion)} must be an integer >= 0`);
-    }
-    await this.catchUpStream(options.partitionKey ?? streamId);
+    const given = validateOptions(options) as ReadStreamOptions;
+    const direction = oneOf(given.direction, 'options.direction', readDirections, 'forwards');
+    const maxCount = integerOption(given.maxCount, 'options.maxCount', Number.MAX_SAFE_INTEGER, 1, Number.MAX_SAFE_INTEGER);
+    const fromVersion = given.fromVersion === undefined ? undefined : integerOption(given.fromVersion, 'options.fromVersion', 0, 0, Number.MAX_SAFE_INTEGER);
+    if (given.partitionKey !== undefined) validateStreamId(given.partitionKey, 'options.partitionKey');
+    await this.catchUpStream(given.partitionKey ?? streamId);
     const head = this.index.head(streamId);
     if (head < 0) throw new StreamNotFoundError(streamId);
     // Pages keep memory bounded for long streams; each page is read in one go (see StreamIndex.read).
-    let next = options.fromVersion ?? (direction === 'forwards' ? 0 : head);
+    let next = fromVersion ?? (direction === 'forwards' ? 0 : head);
     let remaining = maxCount;
     while (remaining > 0) {
       const page = await this.index.read(streamId, next, direction, Math.min(remaining, readPageSize));
@@ -500,10 +546,12 @@ export class EventStore {
   /** Every committed event of the store, in per-partition order, catch-up then live. */
   async subscribe(options: SubscribeOptions, handler: EventHandler): Promise<Subscription> {
     this.ensureOpen('subscribe');
-    if (typeof handler !== 'function') throw new InvalidArgumentError('handler', 'must be a function');
-    const from = options.from ?? 'start';
-    if (from !== 'start' && from !== 'end' && !Array.isArray(from)) throw new InvalidArgumentError('from', "must be 'start', 'end' or a list of positions");
-    if (options.name !== undefined) validateStreamId(options.name, 'name');
+    const given = validateOptions(options);
+    if (typeof handler !== 'function') throw new InvalidArgumentError('handler', `must be a function, got ${describe(handler)}`);
+    if (given.name !== undefined) validateName(given.name, 'options.name', 200);
+    const stopTimeoutMs = integerOption(given.stopTimeoutMs, 'options.stopTimeoutMs', defaultStopTimeoutMs, 1, maxTimeoutMs);
+    const from = validateSubscriptionStart(given.from, this.routing.table.partitions);
+    options = { ...(given.name === undefined ? {} : { name: given.name as string }), from, stopTimeoutMs };
     const { events } = this.layout.topics;
     const subscription = await Subscription.start(
       this.connection,
@@ -529,12 +577,17 @@ export class EventStore {
     this.closed = true;
     this.closing ??= (async () => {
       const stopKafka = (async () => {
-        await Promise.all([...[...this.subscriptions].map((s) => s.stop()), this.writers?.leave()]);
+        // A subscription whose handler outlived its stopTimeoutMs reports that through its `done`.
+        await Promise.all([...[...this.subscriptions].map((s) => s.stop().catch(() => undefined)), this.writers?.leave()]);
         await Promise.all([this.remote.stop(), this.follower.stop(), this.routing.stop()]);
         await this.admin.disconnect();
       })();
       const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), this.settings.closeTimeoutMs).unref());
-      if ((await Promise.race([stopKafka.then(() => 'done' as const), deadline])) === 'late') {
+      const stopped = stopKafka.then(
+        () => 'done' as const,
+        (error: unknown) => void this.settings.log(`close: ${String(error)}`),
+      );
+      if ((await Promise.race([stopped, deadline])) === 'late') {
         this.settings.log(`close: Kafka clients still stopping after ${this.settings.closeTimeoutMs} ms; closing the index anyway`);
       }
       await this.index.close();
@@ -589,3 +642,84 @@ export class EventStore {
   }
 }
 
+
+/** Connect options as checked, with their defaults. */
+interface ValidConnectOptions {
+  readonly store: string;
+  readonly brokers: string[];
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly writer: boolean;
+  readonly dataDir: string;
+  readonly settings: { appendTimeoutMs: number; maxEventBytes: number; sessionTimeoutMs: number; transactionTimeoutMs: number; closeTimeoutMs: number; maxConcurrentTransactions: number };
+  readonly schemas: EventSchemas | undefined;
+  readonly onUnknownEvent: UnknownEventPolicy;
+  readonly schemaRegistry: SchemaRegistryOptions | undefined;
+  readonly clientId: string;
+  readonly log: (line: string) => void;
+}
+
+/** Checks every connect option and names the one at fault; nothing has started yet. */
+/** @internal Exported for the unit specification of bad input. */
+export function validateConnectOptions(input: unknown): ValidConnectOptions {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InvalidArgumentError('options', `EventStore.connect needs { store, brokers?, ... }, got ${describe(input)}`);
+  }
+  const options = validateOptions(input);
+  validateStoreName(options.store);
+  const brokers = options.brokers === undefined ? brokersFromEnvironment() : (options.brokers as string[]);
+  if (brokers === undefined) throw new InvalidArgumentError('brokers', 'give brokers or set KAFKA_BROKERS=host:port,...');
+  validateBrokers(brokers, options.brokers === undefined ? 'KAFKA_BROKERS' : 'brokers');
+  const partitions = integerOption(options.partitions, 'partitions', defaults.partitions, 1, 10_000);
+  const replicationFactor = integerOption(options.replicationFactor, 'replicationFactor', defaults.replicationFactor, 1, 32);
+  const writer = booleanOption(options.writer, 'writer', true);
+  const settings = {
+    appendTimeoutMs: integerOption(options.appendTimeoutMs, 'appendTimeoutMs', defaults.appendTimeoutMs, 1, maxTimeoutMs),
+    maxEventBytes: integerOption(options.maxEventBytes, 'maxEventBytes', defaults.maxEventBytes, 1, 100_000_000),
+    sessionTimeoutMs: integerOption(options.sessionTimeoutMs, 'sessionTimeoutMs', defaults.sessionTimeoutMs, 1, maxTimeoutMs),
+    transactionTimeoutMs: integerOption(options.transactionTimeoutMs, 'transactionTimeoutMs', defaults.transactionTimeoutMs, 1, maxTimeoutMs),
+    closeTimeoutMs: integerOption(options.closeTimeoutMs, 'closeTimeoutMs', defaults.closeTimeoutMs, 1, maxTimeoutMs),
+    maxConcurrentTransactions: integerOption(options.maxConcurrentTransactions, 'maxConcurrentTransactions', 2 * availableParallelism(), 1, 10_000),
+  };
+  let dataDir: string;
+  if (options.dataDir === undefined) dataDir = resolve(join('.scribe', options.store, `${hostname()}-${process.pid}`));
+  else {
+    if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) throw new InvalidArgumentError('dataDir', `must be a non-empty path, got ${describe(options.dataDir)}`);
+    if (options.dataDir.includes('\u0000')) throw new InvalidArgumentError('dataDir', 'must not contain a NUL character');
+    if (Buffer.byteLength(options.dataDir) > 4_000) throw new InvalidArgumentError('dataDir', 'is longer than 4000 bytes');
+    dataDir = resolve(options.dataDir);
+  }
+  const existing = statSync(dataDir, { throwIfNoEntry: false });
+  if (existing && !existing.isDirectory()) throw new InvalidArgumentError('dataDir', `${JSON.stringify(dataDir)} exists and is not a directory`);
+  let schemas: EventSchemas | undefined;
+  if (options.schemas !== undefined) {
+    if (!(options.schemas instanceof EventSchemas)) throw new InvalidArgumentError('schemas', `must be an EventSchemas (new EventSchemas().define(...)), got ${describe(options.schemas)}`);
+    if (options.schemas.entries().length === 0) throw new InvalidArgumentError('schemas', 'defines no event type: every append would be refused');
+    schemas = options.schemas;
+  }
+  const onUnknownEvent = oneOf(options.onUnknownEvent, 'onUnknownEvent', unknownEventPolicies, 'fail');
+  let schemaRegistry: SchemaRegistryOptions | undefined;
+  if (options.schemaRegistry !== undefined) {
+    const registry = validateOptions(options.schemaRegistry, 'schemaRegistry');
+    if (!schemas) throw new InvalidArgumentError('schemaRegistry', 'needs `schemas`: the event types to register');
+    if (typeof registry.url !== 'string' || !URL.canParse(registry.url) || !/^https?:$/.test(new URL(registry.url).protocol)) {
+      throw new InvalidArgumentError('schemaRegistry.url', `must be an http(s) URL, got ${describe(registry.url)}`);
+    }
+    const { compatibility } = registry;
+    if (compatibility !== undefined) {
+      if (typeof compatibility === 'string') oneOf(compatibility, 'schemaRegistry.compatibility', compatibilityLevels, 'BACKWARD');
+      else {
+        const perType = validateOptions(compatibility, 'schemaRegistry.compatibility');
+        for (const [type, level] of Object.entries(perType)) oneOf(level, `schemaRegistry.compatibility.${type}`, compatibilityLevels, 'BACKWARD');
+      }
+    }
+    schemaRegistry = registry as unknown as SchemaRegistryOptions;
+  }
+  let clientId = `scribe-${options.store}`;
+  if (options.clientId !== undefined) {
+    validateName(options.clientId, 'clientId', 200);
+    clientId = options.clientId;
+  }
+  const log = functionOption<(line: string) => void>(options.log, 'log') ?? (() => undefined);
+  return { store: options.store, brokers: [...brokers], partitions, replicationFactor, writer, dataDir, settings, schemas, onUnknownEvent, schemaRegistry, clientId, log };
+}

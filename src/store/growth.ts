@@ -9,6 +9,7 @@ import type { RoutingLog } from '../partitioning/routing-log.js';
 import { movesBetween, type ShardMove } from '../partitioning/routing.js';
 import { encodeGeneration } from '../records/routing-record.js';
 import type { StoreTopics } from './topics.js';
+import { functionOption, integerOption, maxTimeoutMs, validateOptions } from './validation.js';
 
 export interface GrowthProgress {
   readonly generation: number;
@@ -48,10 +49,14 @@ export interface GrowthContext {
 /** Largest partition count `grow` accepts. */
 const maxPartitions = 10_000;
 
-export async function growStore(context: GrowthContext, partitions: number, options: GrowOptions = {}): Promise<GrowthResult> {
-  if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > maxPartitions) {
-    throw new InvalidArgumentError('partitions', `${JSON.stringify(partitions)} must be an integer from 1 to ${maxPartitions}`);
-  }
+export async function growStore(context: GrowthContext, partitions: number, given: GrowOptions = {}): Promise<GrowthResult> {
+  integerOption(partitions, 'partitions', 0, 1, maxPartitions);
+  const raw = validateOptions(given);
+  const options: GrowOptions = {
+    concurrency: integerOption(raw.concurrency, 'options.concurrency', 4, 1, 64),
+    moveTimeoutMs: integerOption(raw.moveTimeoutMs, 'options.moveTimeoutMs', 60_000, 1, maxTimeoutMs),
+    ...(raw.onProgress === undefined ? {} : { onProgress: functionOption<GrowOptions['onProgress']>(raw.onProgress, 'options.onProgress')! }),
+  };
   const { routing, admin, topics } = context;
   await routing.caughtUp();
   const table = routing.table;

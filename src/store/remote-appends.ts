@@ -6,11 +6,12 @@ import { KafkaConsumer, KafkaProducer, type KafkaAdmin, type KafkaConnection, ty
 import { kafkaErrorCodes } from '../kafka/errors.js';
 import { decodeReply, encodeRequest, type AppendReply, type AppendRequest } from '../records/append-request.js';
 import { partitionForKey } from '../partitioning/murmur2.js';
-import type { ScribeError } from '../errors.js';
+import { InvalidArgumentError, type ScribeError } from '../errors.js';
 import type { AppendResult } from '../streams/event.js';
 import {
   AppendAbortedError,
   AppendOutcomeUnknownError,
+  AppendRefusedError,
   CommandRejectedError,
   DeciderNotRegisteredError,
   EventIdConflictError,
@@ -46,8 +47,15 @@ export class RemoteAppends {
     // Start at the current end, read before any request is sent, so no reply can be missed.
     const end = (await admin.endOffsets(topics.replies, [partition])).get(partition) ?? 0;
     const replies = await KafkaConsumer.connect({ ...connection, isolation: 'read_committed', overrides: { 'fetch.wait.max.ms': 10 } });
-    replies.assign([{ topic: topics.replies, partition, offset: end }]);
-    const producer = await KafkaProducer.connect({ ...connection, overrides: { 'linger.ms': 1 } });
+    let producer: KafkaProducer;
+    try {
+      replies.assign([{ topic: topics.replies, partition, offset: end }]);
+      producer = await KafkaProducer.connect({ ...connection, overrides: { 'linger.ms': 1 } });
+    } catch (error) {
+      // A connect that fails here leaves no consumer behind.
+      await replies.disconnect().catch(() => undefined);
+      throw error;
+    }
     const remote = new RemoteAppends(producer, replies, requester, topics);
     remote.loop = remote.listen();
     return remote;
@@ -66,13 +74,24 @@ export class RemoteAppends {
     });
     try {
       const record = encodeRequest({ ...request, requester: this.requester, requestId, deadline });
+      // Knowable before sending: a request the producer or the broker would refuse is refused here.
+      const bytes = recordBytes(record);
+      if (bytes > maxRequestBytes) throw tooLarge(request, `is ${bytes} bytes as a request to the owner of partition ${request.partition}`);
       try {
         await this.producer.send({ topic: this.topics.appends, partition: request.partition, ...record });
       } catch (error) {
-        if ((error as KafkaOperationError).kafkaCode === kafkaErrorCodes.ERR__UNKNOWN_PARTITION) {
+        const kafkaCode = (error as KafkaOperationError).kafkaCode;
+        if (kafkaCode === kafkaErrorCodes.ERR__UNKNOWN_PARTITION) {
           // A partition added by growth that this producer has not seen yet: nothing was sent.
           await this.producer.refreshMetadata(this.topics.appends).catch(() => undefined);
           throw new OwnershipChangedError(request.partition, 'the partition is new to this process; routing again');
+        }
+        // A definite refusal: the request was never stored, so neither was the append.
+        if (kafkaCode === kafkaErrorCodes.ERR_MSG_SIZE_TOO_LARGE || kafkaCode === kafkaErrorCodes.ERR_RECORD_LIST_TOO_LARGE) {
+          throw tooLarge(request, `was refused by the broker as too large (${(error as Error).message})`);
+        }
+        if (typeof kafkaCode === 'number' && definiteRefusals.has(kafkaCode)) {
+          throw new AppendRefusedError(request.streamId, kafkaCode, `the request to the owner was refused: ${(error as Error).message}`, { cause: error });
         }
         throw new AppendOutcomeUnknownError(request.streamId, `the request could not be sent: ${(error as Error).message}`, { cause: error });
       }
@@ -106,6 +125,36 @@ export class RemoteAppends {
   }
 }
 
+/**
+ * librdkafka's message.max.bytes (1,000,000 by default) bounds a record with its key and
+ * headers; the broker's max.message.bytes (1,048,588) is above it. Kept below both.
+ */
+export const maxRequestBytes = 1_000_000 - 1_024;
+
+/** Broker answers that mean the record was not written and will not be on a retry. */
+const definiteRefusals = new Set<number>([
+  kafkaErrorCodes.ERR_TOPIC_AUTHORIZATION_FAILED,
+  kafkaErrorCodes.ERR_CLUSTER_AUTHORIZATION_FAILED,
+  kafkaErrorCodes.ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+  kafkaErrorCodes.ERR_INVALID_RECORD,
+  kafkaErrorCodes.ERR_POLICY_VIOLATION,
+  kafkaErrorCodes.ERR_INVALID_REQUIRED_ACKS,
+  kafkaErrorCodes.ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT,
+]);
+
+function recordBytes(record: { key: string; value: Buffer; headers: readonly Record<string, string | Buffer>[] }): number {
+  let bytes = Buffer.byteLength(record.key) + record.value.length;
+  for (const header of record.headers) for (const [name, value] of Object.entries(header)) bytes += Buffer.byteLength(name) + (typeof value === "string" ? Buffer.byteLength(value) : value.length);
+  return bytes;
+}
+
+/** Too large for the appends topic: the command (for `execute`) or the append's events. */
+function tooLarge(request: { readonly command?: unknown; readonly events: readonly unknown[] }, reason: string): InvalidArgumentError {
+  return request.command
+    ? new InvalidArgumentError('command', `${reason}; at most ${maxRequestBytes} bytes: nothing was stored`)
+    : new InvalidArgumentError('events', `the append ${reason}; at most ${maxRequestBytes} bytes (event data travels base64-encoded, a third larger): nothing was stored, append fewer or smaller events`);
+}
+
 function resultOf(streamId: string, partition: number, reply: AppendReply): AppendResult {
   if (reply.ok) return { nextExpectedVersion: reply.nextExpectedVersion, position: { partition: reply.partition, offset: reply.offset } };
   const error: ScribeError = (() => {
@@ -120,8 +169,17 @@ function resultOf(streamId: string, partition: number, reply: AppendReply): Appe
         return new AppendAbortedError(streamId, reply.message);
       case 'OWNERSHIP_CHANGED':
         return new OwnershipChangedError(partition, reply.message);
-      case 'COMMAND_REJECTED':
+      case 'COMMAND_REJECTED': {
+        // The owner's own CommandRejectedError (a decider that threw something else than an Error) carries its prefix already.
+        const prefix = `command on "${streamId}" refused: Error: `;
+        if (reply.errorName === undefined && reply.message.startsWith(prefix)) return new CommandRejectedError(streamId, 'Error', undefined, reply.message.slice(prefix.length));
         return new CommandRejectedError(streamId, reply.errorName ?? 'Error', reply.errorCode, reply.message);
+      }
+      case 'INVALID_ARGUMENT': {
+        // "argument: reason", as InvalidArgumentError formats it at the owner.
+        const colon = reply.message.indexOf(': ');
+        return colon > 0 ? new InvalidArgumentError(reply.message.slice(0, colon), reply.message.slice(colon + 2)) : new InvalidArgumentError('request', reply.message);
+      }
       case 'DECIDER_NOT_REGISTERED':
         return new DeciderNotRegisteredError(reply.decider ?? '');
       default:

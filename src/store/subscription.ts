@@ -9,6 +9,8 @@ import type { RoutingLog } from '../partitioning/routing-log.js';
 import { storedEventFrom, type StoredEvent } from '../records/event-record.js';
 import { decodeMarker } from '../records/routing-record.js';
 import type { Position, RecordedEvent } from '../streams/event.js';
+import { InvalidArgumentError, TimeoutError } from '../errors.js';
+import { describe, guarded } from './validation.js';
 
 /** A checkpoint commit waits this long for the group coordinator, then is tried again with the next. */
 const commitTimeoutMs = 10_000;
@@ -24,6 +26,51 @@ export interface SubscribeOptions {
    * Processes subscribing with the same name share the partitions.
    */
   readonly name?: string;
+  /**
+   * How long `stop()` waits for a running handler to return (default 10 s). After that the
+   * subscription stops without it (its consumer is closed, nothing after it is checkpointed)
+   * and `stop()` rejects with TimeoutError.
+   */
+  readonly stopTimeoutMs?: number;
+}
+
+export const defaultStopTimeoutMs = 10_000;
+
+export const subscriptionStarts = ['start', 'end'] as const;
+
+/** Offsets are 64-bit: a decimal string from 0 to 2^63 - 1. */
+const offsetPattern = /^(0|[1-9][0-9]{0,18})$/;
+const maxOffset = 2n ** 63n - 1n;
+
+/** Checks `from` against the store's partitions and names the entry at fault. */
+export function validateSubscriptionStart(from: unknown, partitions: number): SubscriptionStart {
+  return guarded('options.from', () => checkSubscriptionStart(from, partitions));
+}
+
+function checkSubscriptionStart(from: unknown, partitions: number): SubscriptionStart {
+  if (from === undefined) return 'start';
+  if (typeof from === 'string' && (subscriptionStarts as readonly string[]).includes(from)) return from as SubscriptionStart;
+  if (!Array.isArray(from)) throw new InvalidArgumentError('options.from', `must be 'start', 'end' or a list of positions { partition, offset }, got ${describe(from)}`);
+  if (from.length > partitions) throw new InvalidArgumentError('options.from', `has ${from.length} positions; the store has ${partitions} partitions`);
+  const seen = new Set<number>();
+  const positions: Position[] = [];
+  for (let i = 0; i < from.length; i++) {
+    const argument = `options.from[${i}]`;
+    if (!Object.hasOwn(from, i)) throw new InvalidArgumentError(argument, 'is missing (a sparse array)');
+    const position: unknown = from[i];
+    if (typeof position !== 'object' || position === null || Array.isArray(position)) throw new InvalidArgumentError(argument, `must be a position { partition, offset }, got ${describe(position)}`);
+    const { partition, offset } = position as Record<string, unknown>;
+    if (typeof partition !== 'number' || !Number.isSafeInteger(partition) || partition < 0 || partition >= partitions) {
+      throw new InvalidArgumentError(`${argument}.partition`, `must be a partition of the store, an integer from 0 to ${partitions - 1}, got ${describe(partition)}`);
+    }
+    if (seen.has(partition)) throw new InvalidArgumentError(`${argument}.partition`, `partition ${partition} appears twice`);
+    seen.add(partition);
+    if (typeof offset !== 'string' || !offsetPattern.test(offset) || BigInt(offset) > maxOffset) {
+      throw new InvalidArgumentError(`${argument}.offset`, `must be an offset as a decimal string from "0" to "${maxOffset}" (the position of the last event handled), got ${describe(offset)}`);
+    }
+    positions.push({ partition, offset });
+  }
+  return positions;
 }
 
 export type EventHandler = (event: RecordedEvent) => void | Promise<void>;
@@ -46,6 +93,14 @@ export class Subscription {
   /** Checkpoints handled but not committed yet (named subscriptions). */
   private readonly uncommitted = new Map<number, number>();
   private stopFollowingRouting: () => void = () => undefined;
+  private stopping: Promise<void> | undefined;
+  private disconnecting: Promise<void> | undefined;
+  /** Set when `stop()` gave up on a running handler: nothing after it is checkpointed. */
+  private abandoned = false;
+  private abandon: (error: Error) => void = () => undefined;
+  private readonly abandonment = new Promise<never>((_, reject) => {
+    this.abandon = reject;
+  });
 
   /** @internal */
   constructor(
@@ -56,6 +111,7 @@ export class Subscription {
     /** Decodes and upcasts: one stored event may be read as none, one or several. */
     private readonly read: (stored: StoredEvent) => RecordedEvent[],
     starts: Map<number, number>,
+    private readonly stopTimeoutMs: number = defaultStopTimeoutMs,
   ) {
     for (const [partition, offset] of starts) this.next.set(partition, offset);
     this.loop = this.run();
@@ -85,23 +141,36 @@ export class Subscription {
         startFrom: 'earliest',
         overrides: { 'topic.metadata.refresh.interval.ms': 1_000 },
       });
-      if (from === 'end') {
-        const committed = await consumer.committed(partitions.map((partition) => ({ topic, partition })), 10_000);
-        if (committed.every((c) => c.offset < 0)) await consumer.commit([...(await endOffsets(partitions))].map(([partition, offset]) => ({ topic, partition, offset })), commitTimeoutMs);
+      if (from !== 'start') {
+        try {
+          const committed = await consumer.committed(partitions.map((partition) => ({ topic, partition })), 10_000);
+          if (committed.every((c) => c.offset < 0)) {
+            const starts = from === 'end' ? [...(await endOffsets(partitions))] : from.map((p) => [p.partition, Number(p.offset) + 1] as const);
+            await consumer.commit(starts.map(([partition, offset]) => ({ topic, partition, offset })), commitTimeoutMs);
+          }
+        } catch (error) {
+          await consumer.disconnect().catch(() => undefined);
+          throw error;
+        }
       }
       consumer.subscribe([topic]);
-      return new Subscription(consumer, topic, handler, true, read, new Map());
+      return new Subscription(consumer, topic, handler, true, read, new Map(), options.stopTimeoutMs);
     }
     const consumer = await KafkaConsumer.connect({ ...connection, isolation: 'read_committed' });
     const starts = new Map<number, number>();
     if (from === 'end') {
-      for (const [partition, offset] of await endOffsets(partitions)) starts.set(partition, offset);
+      try {
+        for (const [partition, offset] of await endOffsets(partitions)) starts.set(partition, offset);
+      } catch (error) {
+        await consumer.disconnect().catch(() => undefined);
+        throw error;
+      }
     } else if (from !== 'start') {
       for (const position of from) starts.set(position.partition, Number(position.offset) + 1);
     }
     for (const partition of partitions) if (!starts.has(partition)) starts.set(partition, 0);
     consumer.addPartitions(partitions.map((partition) => ({ topic, partition, offset: starts.get(partition)! })));
-    const subscription = new Subscription(consumer, topic, handler, false, read, starts);
+    const subscription = new Subscription(consumer, topic, handler, false, read, starts, options.stopTimeoutMs);
     // Partitions added by growth are read from their first record, once this consumer knows them.
     subscription.stopFollowingRouting = routing.onChange((entry) => {
       if (entry.kind !== 'generation') return;
@@ -116,9 +185,12 @@ export class Subscription {
     return subscription;
   }
 
-  /** Resolves when the subscription has stopped; rejects with the handler's error if it failed. */
+  /**
+   * Resolves when the subscription has stopped; rejects with the handler's error if it failed,
+   * or with the TimeoutError of a `stop()` that abandoned a running handler.
+   */
   get done(): Promise<void> {
-    return this.loop;
+    return Promise.race([this.loop, this.abandonment]);
   }
 
   /** The position of the last handled event of each partition. */
@@ -126,10 +198,47 @@ export class Subscription {
     return [...this.positions].map(([partition, offset]) => ({ partition, offset }));
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops fetching and waits for the running handler, if any, up to `stopTimeoutMs`; then
+   * closes the consumer without it and rejects with TimeoutError (the handler's eventual
+   * result is ignored and nothing after it is checkpointed). Concurrent calls share one stop.
+   */
+  stop(): Promise<void> {
     this.running = false;
     this.stopFollowingRouting();
-    await this.loop.catch(() => undefined);
+    if (!this.stopping) {
+      const stopping = this.stopWithin();
+      this.stopping = stopping;
+      // Calls made once it has stopped (an abandoned handler included) find it stopped.
+      void stopping.then(
+        () => undefined,
+        () => {
+          this.stopping = Promise.resolve();
+        },
+      );
+    }
+    return this.stopping;
+  }
+
+  private async stopWithin(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = setTimeout(() => resolve('expired'), this.stopTimeoutMs);
+    });
+    const outcome = await Promise.race([this.loop.then(() => 'stopped' as const, () => 'stopped' as const), expired]);
+    clearTimeout(timer);
+    if (outcome === 'stopped') return;
+    this.abandoned = true;
+    await this.disconnect();
+    const error = new TimeoutError('subscription.stop (the running event handler did not return; the subscription stopped without it)', this.stopTimeoutMs);
+    this.abandonment.catch(() => undefined);
+    this.abandon(error);
+    throw error;
+  }
+
+  private disconnect(): Promise<void> {
+    this.disconnecting ??= this.consumer.disconnect().catch(() => undefined);
+    return this.disconnecting;
   }
 
   private async run(): Promise<void> {
@@ -151,8 +260,8 @@ export class Subscription {
         await this.passBarriers();
       }
     } finally {
-      if (this.durable) await this.commitHandled();
-      await this.consumer.disconnect();
+      if (this.durable && !this.abandoned) await this.commitHandled();
+      await this.disconnect();
     }
   }
 
@@ -202,7 +311,7 @@ export class Subscription {
       }
     } finally {
       // Checkpoint what was handled, also when the handler failed on a later event.
-      if (this.durable) {
+      if (this.durable && !this.abandoned) {
         for (const [partition, offset] of handled) this.uncommitted.set(partition, offset);
         await this.commitHandled();
       }

@@ -4,7 +4,8 @@
 // checkpoint, never the source of truth: a missing, corrupt or foreign index is deleted and
 // rebuilt from the events topic.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { InvalidArgumentError } from '../errors.js';
 import { ClassicLevel } from 'classic-level';
 import type { StoredEvent } from '../records/event-record.js';
 import type { StoredSnapshot } from '../records/snapshot-record.js';
@@ -55,12 +56,28 @@ export class StreamIndex {
     if (sameIdentity(identityFile, expected)) {
       try {
         return await StreamIndex.openAt(dir, identityFile, expected, false);
-      } catch {
+      } catch (error) {
+        // Another store uses it: never delete what it is using.
+        if (isLocked(error)) throw new InvalidArgumentError('dataDir', `${JSON.stringify(dirname(dir))} is in use by another store (its index is locked)`);
         // Unreadable: Kafka has everything, start again.
       }
-    }
+    } else await StreamIndex.ensureNotInUse(dir, 'dataDir');
     rmSync(dir, { recursive: true, force: true });
     return StreamIndex.openAt(dir, identityFile, expected, true);
+  }
+
+  /** Throws InvalidArgumentError naming `argument` when another store (in this process or another) has the index in `dir` open. */
+  static async ensureNotInUse(dir: string, argument: string): Promise<void> {
+    if (!existsSync(join(dir, 'level', 'LOCK'))) return;
+    const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'level'), { ...levelOptions, createIfMissing: false });
+    try {
+      await db.open();
+    } catch (error) {
+      if (isLocked(error)) throw new InvalidArgumentError(argument, `${JSON.stringify(dirname(dir))} is in use by another store (its index is locked)`);
+      // Unreadable for another reason: `open` rebuilds it.
+    } finally {
+      await db.close().catch(() => undefined);
+    }
   }
 
   private static async openAt(dir: string, identityFile: string, identity: IndexIdentity, rebuilt: boolean): Promise<StreamIndex> {
@@ -297,4 +314,13 @@ function sameIdentity(file: string, expected: IndexIdentity): boolean {
   } catch {
     return false;
   }
+}
+
+/** LevelDB's "the database is open elsewhere" (classic-level: LEVEL_LOCKED, as the cause of LEVEL_DATABASE_NOT_OPEN). */
+function isLocked(error: unknown): boolean {
+  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code === 'LEVEL_LOCKED') return true;
+    if (/\block\b/i.test(String((e as { message?: unknown }).message))) return true;
+  }
+  return false;
 }

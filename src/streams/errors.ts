@@ -86,6 +86,23 @@ export class AppendAbortedError extends ScribeError {
   }
 }
 
+/**
+ * The broker refused the append's request definitely (no permission, a record it rejects):
+ * nothing was stored, and the same call will be refused again until the cause is fixed.
+ */
+export class AppendRefusedError extends ScribeError {
+  readonly code = 'APPEND_REFUSED';
+  constructor(
+    readonly streamId: string,
+    /** The broker's (librdkafka's) numeric error code. */
+    readonly kafkaCode: number,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`append to "${streamId}" was refused by the broker and not stored: ${reason}`, options);
+  }
+}
+
 export class StoreClosedError extends ScribeError {
   readonly code = 'STORE_CLOSED';
   constructor(operation: string) {

@@ -31,6 +31,15 @@ export function validateExpectedVersion(expected: unknown): asserts expected is 
   if (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= noStreamVersion) return;
   throw new InvalidArgumentError(
     'expectedVersion',
-    `${JSON.stringify(expected)} is not one of ${expectedVersionStates.map((s) => `'${s}'`).join(', ')} or an integer >= -1`,
+    `${shown(expected)} is not one of ${expectedVersionStates.map((s) => `'${s}'`).join(', ')} or an integer >= -1`,
   );
+}
+
+function shown(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n (a BigInt; give a number)`;
+  try {
+    return JSON.stringify(value)?.slice(0, 60) ?? String(value);
+  } catch {
+    return `a ${typeof value}`;
+  }
 }

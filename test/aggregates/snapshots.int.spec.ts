@@ -58,10 +58,13 @@ describe('snapshots', () => {
 
   it('the state loaded through a snapshot, and the state in every snapshot, equal the full replay of the events (property)', async () => {
     let run = 0;
+    // One decider per name: register refuses a second decider under a name it knows.
+    const deciders = new Map<number, typeof account>();
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.array(command, { minLength: 1, maxLength: 25 }), fc.boolean(), async (every, commands, atOwner) => {
         const streamId = `prop-${run++}`;
-        const decider = { ...account, snapshot: { every } };
+        const decider = deciders.get(every) ?? { ...account, snapshot: { every } };
+        deciders.set(every, decider);
         const deciderName = `account-every-${every}`;
         store.register(deciderName, decider);
         await store.handle(decider, streamId, { type: 'Open', owner: 'p' });
