@@ -2,7 +2,6 @@
 export {
   EventStore,
   type AppendOptions,
-  type ConnectOptions,
   type ExecuteOptions,
   type HandleOptions,
   type HandleResult,
@@ -10,6 +9,7 @@ export {
   type ReadStreamOptions,
   type RoutingStatus,
 } from './store/event-store.js';
+export type { ConnectOptions } from './store/connect-options.js';
 export type { GrowOptions, GrowthProgress, GrowthResult } from './store/growth.js';
 export type { ShardMove } from './partitioning/routing.js';
 export type { Decider, DomainEvent, LoadedState } from './aggregates/decider.js';

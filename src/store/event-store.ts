@@ -2,11 +2,10 @@
 // subscribe, close. Appends go to the partition's owner: this process when it owns the
 // partition (the fast path), else through `<store>.appends`.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
-import { availableParallelism, hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { InvalidArgumentError, TimeoutError, withTimeout } from '../errors.js';
-import { brokersFromEnvironment, KafkaAdmin, validateBrokers, type KafkaConnection } from '../kafka/index.js';
+import { KafkaAdmin, type KafkaConnection } from '../kafka/index.js';
 import { evolveWith, loadAggregate, snapshotIfDue } from '../aggregates/aggregate-state.js';
 import { CommandRunner, decideOrRefuse, type AnyDecider, type ExecuteResult } from '../aggregates/command-runner.js';
 import type { Decider, DomainEvent, LoadedState } from '../aggregates/decider.js';
@@ -15,8 +14,8 @@ import type { EncodedEvent } from '../records/event-record.js';
 import type { PartitionWriter, PendingSnapshot } from '../writer/partition-writer.js';
 import { RoutingLog } from '../partitioning/routing-log.js';
 import type { ShardMove } from '../partitioning/routing.js';
-import { eventReader, EventSchemas, unknownEventPolicies, type EventReader, type UnknownEventPolicy } from '../schemas/event-schemas.js';
-import { compatibilityLevels, RegisteredSchemas, type SchemaRegistryOptions } from '../schemas/schema-registry.js';
+import { eventReader, type EventReader } from '../schemas/event-schemas.js';
+import { RegisteredSchemas } from '../schemas/schema-registry.js';
 import { IndexFollower } from '../stream-index/follower.js';
 import { StreamIndex } from '../stream-index/stream-index.js';
 import { AppendOutcomeUnknownError, OwnershipChangedError, StoreClosedError, StreamNotFoundError, WrongExpectedVersionError } from '../streams/errors.js';
@@ -26,11 +25,10 @@ import { growStore, type GrowOptions, type GrowthResult } from './growth.js';
 import { RemoteAppends } from './remote-appends.js';
 import { defaultStopTimeoutMs, Subscription, validateSubscriptionStart, type EventHandler, type SubscribeOptions } from './subscription.js';
 import { ensureTopics, topicNames, type StoreLayout } from './topics.js';
+import { defaults, validateConnectOptions, type ConnectOptions } from './connect-options.js';
 import {
-  booleanOption,
   describe,
   encodeEvents,
-  functionOption,
   integerOption,
   maxTimeoutMs,
   messageOf,
@@ -40,58 +38,10 @@ import {
   validateDecision,
   validateName,
   validateOptions,
-  validatePositiveInteger,
-  validateStoreName,
   validateStreamId,
   type EventEncoding,
 } from './validation.js';
 
-export interface ConnectOptions {
-  /** Bootstrap brokers; defaults to KAFKA_BROKERS. */
-  readonly brokers?: readonly string[];
-  /** Topic prefix: `<store>.events`, `<store>.snapshots`, `<store>.appends`, `<store>.replies`. */
-  readonly store: string;
-  /** Partition count used when the store's topics are created (default 12). */
-  readonly partitions?: number;
-  /** Replication factor used when the store's topics are created (default 1). */
-  readonly replicationFactor?: number;
-  /** Join the writer group and own some partitions (default true). */
-  readonly writer?: boolean;
-  /** Where this process keeps its local stream index (default `.scribe/<store>/<host>-<pid>` under the working directory). */
-  readonly dataDir?: string;
-  /** Bound on every append, including its retries after an ownership change (default 30 s). */
-  readonly appendTimeoutMs?: number;
-  /** Writer group session timeout: how long a silent owner keeps its partitions (default 10 s). */
-  readonly sessionTimeoutMs?: number;
-  /** Coordinator-side bound on an owner's open transaction (default 10 s). */
-  readonly transactionTimeoutMs?: number;
-  /** Bound on `close()` (default 30 s): clients still waiting for a broker then are left to finish on their own. */
-  readonly closeTimeoutMs?: number;
-  /**
-   * Transactions this process runs at the same time across the partitions it owns (default:
-   * 2 per CPU core). Appends that wait for a slot join the next transaction of their
-   * partition, so fewer, larger transactions carry the same load with less work per event.
-   */
-  readonly maxConcurrentTransactions?: number;
-  /** Largest encoded event accepted (default 1,000,000 bytes, librdkafka's message.max.bytes less headroom). */
-  readonly maxEventBytes?: number;
-  /**
-   * The store's event types and their versions: appends are validated against the latest
-   * schema of their type, and every read upcasts events to the latest versions.
-   */
-  readonly schemas?: EventSchemas;
-  /** With `schemas`: what a read does with an event of an unknown type or version (default 'fail'). */
-  readonly onUnknownEvent?: UnknownEventPolicy;
-  /**
-   * With `schemas`: register them in this Confluent-compatible registry at connect (an
-   * incompatible version fails the connect) and write event data in its wire format.
-   */
-  readonly schemaRegistry?: SchemaRegistryOptions;
-  /** Names the process in broker logs and metrics. */
-  readonly clientId?: string;
-  /** Receives the store's operational messages (writers starting, stopping, failing). */
-  readonly log?: (line: string) => void;
-}
 
 export interface AppendOptions {
   /** Required: the version the stream is expected to be at, or 'any' to opt out of the check. */
@@ -154,20 +104,6 @@ export type ReadDirection = (typeof readDirections)[number];
 /** A command id becomes the prefix of its events' ids (`<commandId>/<n>`). */
 const maxCommandIdBytes = 120;
 
-const defaults = {
-  partitions: 12,
-  replicationFactor: 1,
-  appendTimeoutMs: 30_000,
-  sessionTimeoutMs: 10_000,
-  transactionTimeoutMs: 10_000,
-  closeTimeoutMs: 30_000,
-  maxEventBytes: 1_000_000 - 4_096,
-  maxBatch: 1_000,
-  /** Stream states an owner keeps in memory for commands (LRU). */
-  maxCommandStates: 10_000,
-  maxRetries: 20,
-  backoff: { initialMs: 5, maxMs: 500 },
-};
 
 export class EventStore {
   private closed = false;
@@ -640,86 +576,4 @@ export class EventStore {
   private ensureOpen(operation: string): void {
     if (this.closed) throw new StoreClosedError(operation);
   }
-}
-
-
-/** Connect options as checked, with their defaults. */
-interface ValidConnectOptions {
-  readonly store: string;
-  readonly brokers: string[];
-  readonly partitions: number;
-  readonly replicationFactor: number;
-  readonly writer: boolean;
-  readonly dataDir: string;
-  readonly settings: { appendTimeoutMs: number; maxEventBytes: number; sessionTimeoutMs: number; transactionTimeoutMs: number; closeTimeoutMs: number; maxConcurrentTransactions: number };
-  readonly schemas: EventSchemas | undefined;
-  readonly onUnknownEvent: UnknownEventPolicy;
-  readonly schemaRegistry: SchemaRegistryOptions | undefined;
-  readonly clientId: string;
-  readonly log: (line: string) => void;
-}
-
-/** Checks every connect option and names the one at fault; nothing has started yet. */
-/** @internal Exported for the unit specification of bad input. */
-export function validateConnectOptions(input: unknown): ValidConnectOptions {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new InvalidArgumentError('options', `EventStore.connect needs { store, brokers?, ... }, got ${describe(input)}`);
-  }
-  const options = validateOptions(input);
-  validateStoreName(options.store);
-  const brokers = options.brokers === undefined ? brokersFromEnvironment() : (options.brokers as string[]);
-  if (brokers === undefined) throw new InvalidArgumentError('brokers', 'give brokers or set KAFKA_BROKERS=host:port,...');
-  validateBrokers(brokers, options.brokers === undefined ? 'KAFKA_BROKERS' : 'brokers');
-  const partitions = integerOption(options.partitions, 'partitions', defaults.partitions, 1, 10_000);
-  const replicationFactor = integerOption(options.replicationFactor, 'replicationFactor', defaults.replicationFactor, 1, 32);
-  const writer = booleanOption(options.writer, 'writer', true);
-  const settings = {
-    appendTimeoutMs: integerOption(options.appendTimeoutMs, 'appendTimeoutMs', defaults.appendTimeoutMs, 1, maxTimeoutMs),
-    maxEventBytes: integerOption(options.maxEventBytes, 'maxEventBytes', defaults.maxEventBytes, 1, 100_000_000),
-    sessionTimeoutMs: integerOption(options.sessionTimeoutMs, 'sessionTimeoutMs', defaults.sessionTimeoutMs, 1, maxTimeoutMs),
-    transactionTimeoutMs: integerOption(options.transactionTimeoutMs, 'transactionTimeoutMs', defaults.transactionTimeoutMs, 1, maxTimeoutMs),
-    closeTimeoutMs: integerOption(options.closeTimeoutMs, 'closeTimeoutMs', defaults.closeTimeoutMs, 1, maxTimeoutMs),
-    maxConcurrentTransactions: integerOption(options.maxConcurrentTransactions, 'maxConcurrentTransactions', 2 * availableParallelism(), 1, 10_000),
-  };
-  let dataDir: string;
-  if (options.dataDir === undefined) dataDir = resolve(join('.scribe', options.store, `${hostname()}-${process.pid}`));
-  else {
-    if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) throw new InvalidArgumentError('dataDir', `must be a non-empty path, got ${describe(options.dataDir)}`);
-    if (options.dataDir.includes('\u0000')) throw new InvalidArgumentError('dataDir', 'must not contain a NUL character');
-    if (Buffer.byteLength(options.dataDir) > 4_000) throw new InvalidArgumentError('dataDir', 'is longer than 4000 bytes');
-    dataDir = resolve(options.dataDir);
-  }
-  const existing = statSync(dataDir, { throwIfNoEntry: false });
-  if (existing && !existing.isDirectory()) throw new InvalidArgumentError('dataDir', `${JSON.stringify(dataDir)} exists and is not a directory`);
-  let schemas: EventSchemas | undefined;
-  if (options.schemas !== undefined) {
-    if (!(options.schemas instanceof EventSchemas)) throw new InvalidArgumentError('schemas', `must be an EventSchemas (new EventSchemas().define(...)), got ${describe(options.schemas)}`);
-    if (options.schemas.entries().length === 0) throw new InvalidArgumentError('schemas', 'defines no event type: every append would be refused');
-    schemas = options.schemas;
-  }
-  const onUnknownEvent = oneOf(options.onUnknownEvent, 'onUnknownEvent', unknownEventPolicies, 'fail');
-  let schemaRegistry: SchemaRegistryOptions | undefined;
-  if (options.schemaRegistry !== undefined) {
-    const registry = validateOptions(options.schemaRegistry, 'schemaRegistry');
-    if (!schemas) throw new InvalidArgumentError('schemaRegistry', 'needs `schemas`: the event types to register');
-    if (typeof registry.url !== 'string' || !URL.canParse(registry.url) || !/^https?:$/.test(new URL(registry.url).protocol)) {
-      throw new InvalidArgumentError('schemaRegistry.url', `must be an http(s) URL, got ${describe(registry.url)}`);
-    }
-    const { compatibility } = registry;
-    if (compatibility !== undefined) {
-      if (typeof compatibility === 'string') oneOf(compatibility, 'schemaRegistry.compatibility', compatibilityLevels, 'BACKWARD');
-      else {
-        const perType = validateOptions(compatibility, 'schemaRegistry.compatibility');
-        for (const [type, level] of Object.entries(perType)) oneOf(level, `schemaRegistry.compatibility.${type}`, compatibilityLevels, 'BACKWARD');
-      }
-    }
-    schemaRegistry = registry as unknown as SchemaRegistryOptions;
-  }
-  let clientId = `scribe-${options.store}`;
-  if (options.clientId !== undefined) {
-    validateName(options.clientId, 'clientId', 200);
-    clientId = options.clientId;
-  }
-  const log = functionOption<(line: string) => void>(options.log, 'log') ?? (() => undefined);
-  return { store: options.store, brokers: [...brokers], partitions, replicationFactor, writer, dataDir, settings, schemas, onUnknownEvent, schemaRegistry, clientId, log };
 }

@@ -9,7 +9,7 @@ import { decideOrRefuse } from '../../src/aggregates/command-runner.js';
 import { InvalidArgumentError, ScribeError } from '../../src/errors.js';
 import { validateBrokers } from '../../src/kafka/config.js';
 import { EventSchemas } from '../../src/schemas/event-schemas.js';
-import { validateConnectOptions } from '../../src/store/event-store.js';
+import { validateConnectOptions } from '../../src/store/connect-options.js';
 import { validateSubscriptionStart } from '../../src/store/subscription.js';
 import { encodeEvents, validateCommand, validateDecider, validateOptions, validateStreamId } from '../../src/store/validation.js';
 import { CommandRejectedError, InvalidEventError } from '../../src/streams/errors.js';
