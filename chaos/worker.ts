@@ -93,8 +93,8 @@ async function main(): Promise<void> {
   const store = await connect();
   store.register('counter', counter);
   process.send?.({ type: 'ready' });
+  // The version this process last learnt per stream (from an ok append or a conflict).
   const known = new Map<string, number>();
-  const written = new Map<string, number>();
 
   let subscription: Subscription | undefined;
   let buffer: Line[] = [];
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
           if (r.outcome !== 'unknown') break;
         }
       } else if (roll < 0.3) {
-        const stream = config.streams[Math.floor(random() * config.streams.length)]!;
+        const stream = random() < 0.5 ? config.streams[Math.floor(random() * config.streams.length)]! : `${p}-own-${Math.floor(random() * 3)}`;
         await operate('read', stream, undefined, [], async () => {
           try {
             let head = -1;
@@ -141,7 +141,9 @@ async function main(): Promise<void> {
           }
         });
       } else {
-        const stream = random() < 0.3 ? config.streams[0]! : config.streams[Math.floor(random() * config.streams.length)]!;
+        // The hot stream, a stream shared by every process, or one of this process's own.
+        const where = random();
+        const stream = where < 0.25 ? config.streams[0]! : where < 0.6 ? config.streams[Math.floor(random() * config.streams.length)]! : `${p}-own-${Math.floor(random() * 3)}`;
         const count = random() < 0.8 ? 1 : 2;
         const ids = Array.from({ length: count }, (_, i) => `${p}-${n}-${i}`);
         const base = known.get(stream);
@@ -152,7 +154,6 @@ async function main(): Promise<void> {
           const r = await operate('append', stream, expected, ids, async () => (await store.append(stream, events, { expectedVersion: expected })).nextExpectedVersion);
           if (r.outcome === 'ok') {
             known.set(stream, r.version!);
-            written.set(stream, r.version!);
           }
           if (r.outcome === 'conflict') known.set(stream, r.actual!);
           if (r.outcome !== 'unknown') break;
