@@ -72,6 +72,38 @@ async function restartBroker(ctx: FaultContext, id: number): Promise<void> {
   await ctx.cluster.startNode(id, 120_000);
 }
 
+/**
+ * Waits until every broker answers on its own port and every partition of the store's events
+ * and of `__transaction_state` has a leader and all three replicas in sync again, so that the
+ * next fault does not add to this one. (A surviving broker of a lost quorum keeps listing the
+ * dead ones: the cluster's own readiness check can pass before they are back.)
+ */
+export async function waitHealthy(ctx: FaultContext, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let why = '';
+  while (Date.now() < deadline) {
+    try {
+      for (const broker of ctx.cluster.brokers) {
+        const kafka = new Kafka({ clientId: 'chaos-health', brokers: [broker], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 2_000, requestTimeout: 5_000 });
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          const { topics } = await admin.fetchTopicMetadata({ topics: [`${ctx.store}.events`, '__transaction_state'] });
+          const lagging = topics.flatMap((t) => t.partitions.filter((p) => p.leader < 0 || p.isr.length < 3).map((p) => `${t.name}[${p.partitionId}]`));
+          if (lagging.length > 0) throw new Error(`not fully in sync: ${lagging.slice(0, 3).join(', ')}`);
+        } finally {
+          await admin.disconnect();
+        }
+      }
+      return;
+    } catch (error) {
+      why = String(error);
+    }
+    await sleep(1_000);
+  }
+  ctx.log(`chaos: the cluster was not healthy again within ${timeoutMs} ms (${why}); going on`);
+}
+
 /** Runs one fault from start to heal; returns what it did, with its times. */
 export async function applyFault(ctx: FaultContext, fault: PlannedFault): Promise<AppliedFault> {
   const { cluster, workers } = ctx;
@@ -84,6 +116,7 @@ export async function applyFault(ctx: FaultContext, fault: PlannedFault): Promis
     await Promise.all(ids.map((id) => cluster.killNode(id)));
     await sleep(fault.holdMs);
     for (const id of ids) await restartBroker(ctx, id);
+    await waitHealthy(ctx);
   };
   switch (fault.kind) {
     case 'broker-kill': {
@@ -98,18 +131,21 @@ export async function applyFault(ctx: FaultContext, fault: PlannedFault): Promis
       cluster.pauseNode(id);
       await sleep(fault.holdMs);
       cluster.resumeNode(id);
+      await waitHealthy(ctx);
       return done();
     }
     case 'leader-kill': {
-      const id = await leaderOf(brokers, `${ctx.store}.events`, () => ctx.hotPartition).catch(() => pickFrom(nodes, fault.pick));
-      target = `broker ${id} (leader of ${ctx.store}.events[${ctx.hotPartition}])`;
+      const found = await leaderOf(brokers, `${ctx.store}.events`, () => ctx.hotPartition).catch((error: unknown) => `${error}`);
+      const id = typeof found === 'number' ? found : pickFrom(nodes, fault.pick);
+      target = `broker ${id} (${typeof found === 'number' ? '' : `leader not found: ${found}; picked instead of `}leader of ${ctx.store}.events[${ctx.hotPartition}])`;
       await killAndRestart([id]);
       return done();
     }
     case 'coordinator-kill': {
       const transactionalId = `${ctx.store}.p${ctx.hotPartition}`;
-      const id = await leaderOf(brokers, '__transaction_state', (count) => coordinatorPartition(transactionalId, count)).catch(() => pickFrom(nodes, fault.pick));
-      target = `broker ${id} (transaction coordinator of ${transactionalId})`;
+      const found = await leaderOf(brokers, '__transaction_state', (count) => coordinatorPartition(transactionalId, count)).catch((error: unknown) => `${error}`);
+      const id = typeof found === 'number' ? found : pickFrom(nodes, fault.pick);
+      target = `broker ${id} (${typeof found === 'number' ? '' : `coordinator not found: ${found}; picked instead of `}transaction coordinator of ${transactionalId})`;
       await killAndRestart([id]);
       return done();
     }
@@ -121,8 +157,9 @@ export async function applyFault(ctx: FaultContext, fault: PlannedFault): Promis
       return done();
     }
     case 'controller-kill': {
-      const id = activeController(cluster) ?? pickFrom(nodes, fault.pick);
-      target = `broker ${id} (active controller)`;
+      const found = activeController(cluster);
+      const id = found ?? pickFrom(nodes, fault.pick);
+      target = `broker ${id} (${found === undefined ? 'no controller found in the logs; picked instead of ' : ''}active controller)`;
       await killAndRestart([id]);
       return done();
     }
@@ -131,8 +168,8 @@ export async function applyFault(ctx: FaultContext, fault: PlannedFault): Promis
       for (const id of nodes) {
         await cluster.stopNode(id, 30_000);
         await restartBroker(ctx, id);
-        // Let the restarted broker catch up and rejoin the ISR before the next one goes.
-        await sleep(5_000);
+        // The restarted broker catches up and rejoins the ISR before the next one goes.
+        await waitHealthy(ctx);
       }
       return done();
     }

@@ -112,7 +112,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const ok = anomalies.length === 0 && figures.notRecovered.length === 0 && figures.wedged.length === 0;
     const verdict = ok
       ? `PASS: no anomaly; every process recovered, closed and exited`
-      : `FAIL: ${anomalies.length} anomalies${anomalies.length ? ` (${[...new Set(anomalies.map((a) => a.name))].join(', ')})` : ''}; not recovered: ${figures.notRecovered.join(', ') || 'none'}; wedged: ${figures.wedged.join(', ') || 'none'}`;
+      : `FAIL: ${anomalies.length} anomalies${anomalies.length ? ` (${[...new Set(anomalies.map((a) => a.name))].join(', ')})` : ''}; not recovered: ${figures.notRecovered.join(', ') || 'none'}; wedged: ${
+          figures.wedged.map((w) => `${w} (${figures.closeMs[w] !== undefined ? `closed in ${figures.closeMs[w]} ms, then did not exit` : 'close() did not return'})`).join(', ') || 'none'
+        }`;
     const result: ChaosResult = {
       mode: options.mode,
       seed: options.seed,
