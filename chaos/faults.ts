@@ -190,6 +190,20 @@ export async function applyFault(ctx: FaultContext, fault: PlannedFault): Promis
       workers.resume(victim);
       return done();
     }
+    case 'writer-pause-in-rebalance': {
+      const writers = workers.live('writer');
+      const victim = pickFrom(writers, fault.pick);
+      // A new member joins: the group rebalances; a writer freezes in the middle of it.
+      const joining = workers.start('writer');
+      await sleep(1_500);
+      target = `writer ${victim.name} (SIGSTOP) while a new writer joined`;
+      workers.pause(victim);
+      await sleep(fault.holdMs);
+      workers.resume(victim);
+      const joined = await joining;
+      target += ` (${joined.name})`;
+      return done();
+    }
     case 'writers-kill-in-rebalance': {
       const writers = workers.live('writer');
       const first = pickFrom(writers, fault.pick);

@@ -12,6 +12,7 @@ export const faultKinds = [
   'writer-kill', // SIGKILL a writer process while it commits, start a new one after the hold
   'writer-pause', // SIGSTOP a writer past its session timeout (others take over), SIGCONT
   'writers-kill-in-rebalance', // SIGKILL a writer, and another one while the group rebalances
+  'writer-pause-in-rebalance', // a new writer joins; SIGSTOP another one in the middle of the rebalance, past its session timeout
 ] as const;
 
 export type FaultKind = (typeof faultKinds)[number];
@@ -57,6 +58,7 @@ const holds: Record<FaultKind, readonly [number, number]> = {
   'writer-kill': [2_000, 5_000],
   'writer-pause': [9_000, 12_000], // past the writers' session timeout
   'writers-kill-in-rebalance': [2_000, 5_000],
+  'writer-pause-in-rebalance': [9_000, 12_000],
 };
 
 const between = (random: () => number, [low, high]: readonly [number, number]) => Math.round(low + random() * (high - low));

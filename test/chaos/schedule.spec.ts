@@ -23,7 +23,7 @@ describe('the fault schedule', () => {
 
   it('a pause holds past the writers session timeout (6 s)', () => {
     for (const f of planFaults({ mode: 'long', seed: 9, durationS: 3_600 })) {
-      if (f.kind === 'broker-pause' || f.kind === 'writer-pause') expect(f.holdMs).toBeGreaterThan(6_000);
+      if (f.kind === 'broker-pause' || f.kind === 'writer-pause' || f.kind === 'writer-pause-in-rebalance') expect(f.holdMs).toBeGreaterThan(6_000);
       expect(f.pick).toBeGreaterThanOrEqual(0);
       expect(f.pick).toBeLessThan(1);
     }
