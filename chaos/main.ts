@@ -6,7 +6,7 @@ import { runChaos, summary } from './run.js';
 
 const program = new Command('chaos')
   .description("Scribe's fault harness: writers and clients under broker and process faults, checked by an independent reader")
-  .option('--mode <mode>', 'ci (one fault of each kind, about 4 minutes) or long', 'ci')
+  .option('--mode <mode>', 'ci (one fault of each kind; 8-12 minutes on a loaded 2-core machine, broker restarts dominate) or long', 'ci')
   .option('--seed <n>', 'the schedule seed (printed; pass it again to replay)')
   .option('--duration-s <n>', 'long mode: how long faults go on', '1800')
   .option('--writers <n>', 'writer processes', '3')
