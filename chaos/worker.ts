@@ -79,6 +79,8 @@ async function connect(): Promise<EventStore> {
         transactionTimeoutMs: config.transactionTimeoutMs,
         appendTimeoutMs: config.appendTimeoutMs,
         clientId: `chaos-${p}`,
+        // Operational lines (writers failing and recovering, clients parked at close) go to <process>.log.
+        log: (line) => process.stderr.write(`[${p}] ${new Date().toISOString()} ${line}\n`),
       });
     } catch (error) {
       if (attempt >= 20) throw error;

@@ -4,4 +4,5 @@ export { brokersFromEnvironment, validateBrokers, type KafkaConnection } from '.
 export { KafkaConsumer, type ConsumerOptions, type KafkaMessage, type PartitionOffset, type RebalanceListener } from './consumer.js';
 export { KafkaOperationError, kafkaError } from './errors.js';
 export { fetchMetadata, type ClusterMetadata } from './metadata.js';
+export { parkedClients } from './native-client.js';
 export { KafkaProducer, type DeliveredRecord, type OutgoingRecord, type ProducerOptions } from './producer.js';

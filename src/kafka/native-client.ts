@@ -7,15 +7,17 @@ import { kafkaError, kafkaErrorCodes, KafkaOperationError } from './errors.js';
 /** Handles closed while a call still ran: destroyed when it returns. Named for diagnostics. */
 const parked = new Set<NativeClient>();
 
-/** The clients closed by Scribe whose destruction waits for a native call to return. */
+/** The clients closed by Scribe whose destruction waits for a native call to return, with those calls. */
 export function parkedClients(): string[] {
-  return [...parked].map((client) => `${client.name} (${client.inFlight} call(s) running)`);
+  return [...parked].map((client) => `${client.name} (waiting for ${client.describeCalls()})`);
 }
 
 export type NativeDone<T> = (error: unknown, value?: T) => void;
 
 export class NativeClient {
   private running = 0;
+  /** The calls running now, by when they started: what a parked client waits for. */
+  private readonly calls = new Map<symbol, { operation: string; since: number }>();
   private closing: Promise<'closed' | 'parked'> | undefined;
   private readonly idleWaiters = new Set<() => void>();
 
@@ -39,13 +41,14 @@ export class NativeClient {
     const users = [this, ...alsoUses];
     const closed = users.find((client) => client.closed);
     if (closed) return Promise.reject(closedError(operation, closed.name));
-    for (const client of users) client.running++;
+    const id = Symbol(operation);
+    for (const client of users) client.started(id, operation);
     const native = new Promise<T>((resolve, reject) => {
       let returned = false;
       const done: NativeDone<T> = (error, value) => {
         if (returned) return;
         returned = true;
-        for (const client of users) client.returned();
+        for (const client of users) client.returned(id);
         if (error) reject(kafkaError(operation, error));
         else resolve(value as T);
       };
@@ -92,7 +95,19 @@ export class NativeClient {
     return this.closing;
   }
 
-  private returned(): void {
+  /** The running calls, e.g. "sendOffsetsToTransaction for 12.3 s". */
+  describeCalls(): string {
+    const now = Date.now();
+    return [...this.calls.values()].map((call) => `${call.operation} for ${((now - call.since) / 1000).toFixed(1)} s`).join(', ');
+  }
+
+  private started(id: symbol, operation: string): void {
+    this.running++;
+    this.calls.set(id, { operation, since: Date.now() });
+  }
+
+  private returned(id: symbol): void {
+    this.calls.delete(id);
     this.running--;
     if (this.running > 0) return;
     for (const wake of this.idleWaiters) wake();

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, TimeoutError, withTimeout } from '../errors.js';
-import { KafkaAdmin, type KafkaConnection } from '../kafka/index.js';
+import { KafkaAdmin, parkedClients, type KafkaConnection } from '../kafka/index.js';
 import { evolveWith, loadAggregate, snapshotIfDue } from '../aggregates/aggregate-state.js';
 import { CommandRunner, decideOrRefuse, type AnyDecider, type ExecuteResult } from '../aggregates/command-runner.js';
 import type { Decider, DomainEvent, LoadedState } from '../aggregates/decider.js';
@@ -108,6 +108,8 @@ const maxCommandIdBytes = 120;
 export class EventStore {
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** Per partition, the offset this process's reads reach at least: past every append acknowledged to it. */
+  private readonly readFloor = new Map<number, number>();
   private readonly subscriptions = new Set<Subscription>();
 
   private constructor(
@@ -300,8 +302,23 @@ export class EventStore {
         ? new Promise<AppendResult>((resolve, reject) =>
             writer.enqueue({ streamId, partitionKey, expectedVersion, events, ...(snapshot ? { snapshot } : {}), resolve, reject }),
           )
-        : this.remote.append({ streamId, partitionKey, partition, expectedVersion, events, ...(snapshot ? { snapshot } : {}) }, remainingMs),
+        : this.remote
+            .append({ streamId, partitionKey, partition, expectedVersion, events, ...(snapshot ? { snapshot } : {}) }, remainingMs)
+            .then((result) => this.acknowledged(result)),
     );
+  }
+
+  /**
+   * Remembers the position of an append another process acknowledged: this process's reads
+   * catch up at least that far. The reply is visible as soon as the transaction commits, but
+   * the coordinator writes each partition's commit marker on its own time (seconds, around a
+   * leader change), and until then the partition's last stable offset stays below the event.
+   */
+  private acknowledged(result: AppendResult): AppendResult {
+    const { partition, offset } = result.position;
+    const next = Number(offset) + 1;
+    if (next > (this.readFloor.get(partition) ?? 0)) this.readFloor.set(partition, next);
+    return result;
   }
 
   /**
@@ -527,6 +544,8 @@ export class EventStore {
         this.settings.log(`close: Kafka clients still stopping after ${this.settings.closeTimeoutMs} ms; closing the index anyway`);
       }
       await this.index.close();
+      const parked = parkedClients();
+      if (parked.length > 0) this.settings.log(`close: destroyed once their calls return: ${parked.join('; ')}`);
     })();
     return this.closing;
   }
@@ -568,9 +587,11 @@ export class EventStore {
     }
     const { events } = this.layout.topics;
     const stable = (await this.admin.endOffsets(events, [partition], 'read_committed')).get(partition) ?? 0;
-    if (this.index.checkpoint(partition) >= stable) return;
+    // Read your writes: an append acknowledged to this process may sit above the stable offset still.
+    const target = Math.max(stable, this.readFloor.get(partition) ?? 0);
+    if (this.index.checkpoint(partition) >= target) return;
     if (!this.writers?.writerFor(partition)) this.follower.follow(partition);
-    await this.follower.caughtUp(partition, stable);
+    await this.follower.caughtUp(partition, target);
   }
 
   private ensureOpen(operation: string): void {

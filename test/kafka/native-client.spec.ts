@@ -50,7 +50,7 @@ describe('a native client', () => {
     await expect(client.close(async () => void (destroyed = true), 30, 1_000)).resolves.toBe('parked');
     expect(Date.now() - started).toBeLessThan(500);
     expect(destroyed).toBe(false);
-    expect(parkedClients()).toEqual(['parked producer (1 call(s) running)']);
+    expect(parkedClients()).toEqual([expect.stringMatching(/^parked producer \(waiting for sendOffsetsToTransaction for 0\.\d s\)$/)]);
     call.finish(null);
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(destroyed).toBe(true);

@@ -14,9 +14,10 @@ async function collect(iterable: AsyncIterable<RecordedEvent>): Promise<Recorded
 
 describe('an event store in one process', () => {
   let store: EventStore;
+  const name = `single-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
-    store = await EventStore.connect({ brokers, store: `single-${randomUUID().slice(0, 8)}`, partitions: 3, dataDir: `.scribe/test/${randomUUID()}` });
+    store = await EventStore.connect({ brokers, store: name, partitions: 3, dataDir: `.scribe/test/${randomUUID()}` });
   });
   afterAll(() => store?.close());
 
@@ -49,5 +50,18 @@ describe('an event store in one process', () => {
 
   it('answers a missing stream with StreamNotFoundError', async () => {
     await expect(collect(store.readStream('never-written'))).rejects.toBeInstanceOf(StreamNotFoundError);
+  });
+
+  it('reads its own writes from a process that owns nothing: every acknowledged append is in its next read', async () => {
+    const client = await EventStore.connect({ brokers, store: name, partitions: 3, writer: false, dataDir: `.scribe/test/${randomUUID()}` });
+    try {
+      for (let version = 0; version < 50; version++) {
+        const { nextExpectedVersion } = await client.append('account-ryw', [{ type: 'Deposited', data: { amount: version } }], { expectedVersion: version - 1 < 0 ? 'no_stream' : version - 1 });
+        const read = await collect(client.readStream('account-ryw', { direction: 'backwards', maxCount: 1 }));
+        expect(read[0]?.version).toBe(nextExpectedVersion);
+      }
+    } finally {
+      await client.close();
+    }
   });
 });
