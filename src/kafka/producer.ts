@@ -37,6 +37,7 @@ interface PendingDelivery {
 }
 
 const defaultTransactionTimeoutMs = 10_000;
+const idleConnectionMs = 15_000;
 
 export class KafkaProducer {
   private constructor(
@@ -67,6 +68,11 @@ export class KafkaProducer {
             // Must stay below the transaction timeout (librdkafka's rule), so a stuck
             // record fails before the coordinator aborts its transaction.
             'message.timeout.ms': Math.max(1000, transactionTimeoutMs - 1000),
+            // librdkafka #5456/#5511: sendOffsetsToTransaction waits for ever on a group
+            // coordinator whose broker left the metadata, until some broker connection changes
+            // state. A producer parked with that call running is idle: closing its idle
+            // connections is the change that lets the call end (docs/decisions/0007-native-calls.md).
+            'connections.max.idle.ms': idleConnectionMs,
           }
         : {}),
       ...options.overrides,

@@ -291,18 +291,21 @@ describe('bad input', () => {
     }
   });
 
-  it('leaves no client thread behind after a connect that fails once its admin client has started', async () => {
+  it('leaves no client thread and no timer behind after a connect that fails once its admin client has started', async () => {
     const mismatched = `mismatch-${randomUUID().slice(0, 8)}`;
     const { events, appends } = topicNames(mismatched);
     await admin.createTopic({ name: events, partitions: 2, replicationFactor: 1 });
     await admin.createTopic({ name: appends, partitions: 1, replicationFactor: 1 });
+    const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
     const before = threads();
+    const timersBefore = timers();
     for (let i = 0; i < 3; i++) {
       await expect(EventStore.connect({ brokers, store: mismatched, dataDir: dataDir() })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'store' });
     }
     const deadline = Date.now() + 10_000;
     while (threads() > before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(threads()).toBeLessThanOrEqual(before);
+    expect(timers()).toBeLessThanOrEqual(timersBefore);
   });
 
   it('bounds subscription.stop(): a handler that never returns is abandoned after stopTimeoutMs with a TimeoutError', async () => {
