@@ -49,3 +49,33 @@ export async function withTimeout<T>(operation: string, timeoutMs: number, work:
     clearTimeout(timer);
   }
 }
+
+/** A short, safe description of any value for an error message: never throws, never huge. */
+export function describeValue(value: unknown): string {
+  try {
+    if (value === null) return 'null';
+    if (Array.isArray(value)) return `an array of ${value.length}`;
+    switch (typeof value) {
+      case 'string': {
+        const shown = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+        return `the string ${shown}${value.length > 40 ? ` (${value.length} characters)` : ''}`;
+      }
+      case 'number':
+        return `the number ${String(value)}`;
+      case 'bigint':
+        return `the BigInt ${String(value).slice(0, 40)}n`;
+      case 'boolean':
+        return String(value);
+      case 'undefined':
+        return 'undefined';
+      case 'function':
+        return 'a function';
+      case 'symbol':
+        return 'a symbol';
+      default:
+        return 'an object';
+    }
+  } catch {
+    return `a ${typeof value}`;
+  }
+}

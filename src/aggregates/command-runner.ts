@@ -4,8 +4,7 @@
 import { LRUCache } from 'lru-cache';
 import type { EncodedEvent } from '../records/event-record.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
-import { InvalidArgumentError } from '../errors.js';
-import { describe, validateDecision } from '../store/validation.js';
+import { describeValue, InvalidArgumentError } from '../errors.js';
 import { CommandRejectedError, DeciderNotRegisteredError } from '../streams/errors.js';
 import type { AppendResult } from '../streams/event.js';
 import { commandEventId, type CommandDecision, type PartitionWriter, type PendingAppend, type RemoteOrigin } from '../writer/partition-writer.js';
@@ -128,7 +127,7 @@ export function decideOrRefuse<State>(decider: Decider<State, unknown, DomainEve
     events = decider.decide(command, state);
   } catch (refusal) {
     if (refusal instanceof Error) throw refusal;
-    throw new CommandRejectedError(streamId, 'Error', undefined, `the decider threw ${describe(refusal)} instead of an Error`);
+    throw new CommandRejectedError(streamId, 'Error', undefined, `the decider threw ${describeValue(refusal)} instead of an Error`);
   }
   validateDecision(events);
   return events as readonly DomainEvent[];
@@ -148,4 +147,9 @@ function commandAppend(command: CommandToRun, decide: CommandDecision['decide'],
 
 function stateKey(decider: string, streamId: string): string {
   return `${decider}\u0000${streamId}`;
+}
+
+/** What `decide` returns must be an array of events. */
+export function validateDecision(events: unknown): asserts events is readonly unknown[] {
+  if (!Array.isArray(events)) throw new InvalidArgumentError('decider.decide', `must return an array of events, returned ${describeValue(events)}`);
 }

@@ -3,11 +3,11 @@
 import { statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InvalidArgumentError } from '../errors.js';
+import { describeValue, InvalidArgumentError } from '../errors.js';
 import { brokersFromEnvironment, validateBrokers } from '../kafka/index.js';
 import { EventSchemas, unknownEventPolicies, type UnknownEventPolicy } from '../schemas/event-schemas.js';
 import { compatibilityLevels, type SchemaRegistryOptions } from '../schemas/schema-registry.js';
-import { booleanOption, describe, functionOption, integerOption, maxTimeoutMs, oneOf, validateName, validateOptions, validateStoreName } from './validation.js';
+import { booleanOption, functionOption, integerOption, maxTimeoutMs, oneOf, validateName, validateOptions, validateStoreName } from './validation.js';
 
 export interface ConnectOptions {
   /** Bootstrap brokers; defaults to KAFKA_BROKERS. */
@@ -91,7 +91,7 @@ interface ValidConnectOptions {
 /** @internal Exported for the unit specification of bad input. */
 export function validateConnectOptions(input: unknown): ValidConnectOptions {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new InvalidArgumentError('options', `EventStore.connect needs { store, brokers?, ... }, got ${describe(input)}`);
+    throw new InvalidArgumentError('options', `EventStore.connect needs { store, brokers?, ... }, got ${describeValue(input)}`);
   }
   const options = validateOptions(input);
   validateStoreName(options.store);
@@ -112,7 +112,7 @@ export function validateConnectOptions(input: unknown): ValidConnectOptions {
   let dataDir: string;
   if (options.dataDir === undefined) dataDir = resolve(join('.scribe', options.store, `${hostname()}-${process.pid}`));
   else {
-    if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) throw new InvalidArgumentError('dataDir', `must be a non-empty path, got ${describe(options.dataDir)}`);
+    if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) throw new InvalidArgumentError('dataDir', `must be a non-empty path, got ${describeValue(options.dataDir)}`);
     if (options.dataDir.includes('\u0000')) throw new InvalidArgumentError('dataDir', 'must not contain a NUL character');
     if (Buffer.byteLength(options.dataDir) > 4_000) throw new InvalidArgumentError('dataDir', 'is longer than 4000 bytes');
     dataDir = resolve(options.dataDir);
@@ -121,7 +121,7 @@ export function validateConnectOptions(input: unknown): ValidConnectOptions {
   if (existing && !existing.isDirectory()) throw new InvalidArgumentError('dataDir', `${JSON.stringify(dataDir)} exists and is not a directory`);
   let schemas: EventSchemas | undefined;
   if (options.schemas !== undefined) {
-    if (!(options.schemas instanceof EventSchemas)) throw new InvalidArgumentError('schemas', `must be an EventSchemas (new EventSchemas().define(...)), got ${describe(options.schemas)}`);
+    if (!(options.schemas instanceof EventSchemas)) throw new InvalidArgumentError('schemas', `must be an EventSchemas (new EventSchemas().define(...)), got ${describeValue(options.schemas)}`);
     if (options.schemas.entries().length === 0) throw new InvalidArgumentError('schemas', 'defines no event type: every append would be refused');
     schemas = options.schemas;
   }
@@ -131,7 +131,7 @@ export function validateConnectOptions(input: unknown): ValidConnectOptions {
     const registry = validateOptions(options.schemaRegistry, 'schemaRegistry');
     if (!schemas) throw new InvalidArgumentError('schemaRegistry', 'needs `schemas`: the event types to register');
     if (typeof registry.url !== 'string' || !URL.canParse(registry.url) || !/^https?:$/.test(new URL(registry.url).protocol)) {
-      throw new InvalidArgumentError('schemaRegistry.url', `must be an http(s) URL, got ${describe(registry.url)}`);
+      throw new InvalidArgumentError('schemaRegistry.url', `must be an http(s) URL, got ${describeValue(registry.url)}`);
     }
     const { compatibility } = registry;
     if (compatibility !== undefined) {

@@ -4,10 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgumentError, TimeoutError, withTimeout } from '../errors.js';
+import { describeValue, InvalidArgumentError, TimeoutError, withTimeout } from '../errors.js';
 import { KafkaAdmin, parkedClients, type KafkaConnection } from '../kafka/index.js';
 import { evolveWith, loadAggregate, snapshotIfDue } from '../aggregates/aggregate-state.js';
-import { CommandRunner, decideOrRefuse, type AnyDecider, type ExecuteResult } from '../aggregates/command-runner.js';
+import { CommandRunner, decideOrRefuse, validateDecision, type AnyDecider, type ExecuteResult } from '../aggregates/command-runner.js';
 import type { Decider, DomainEvent, LoadedState } from '../aggregates/decider.js';
 import { WriterGroup, writerGroupId } from '../ownership/writer-group.js';
 import type { EncodedEvent } from '../records/event-record.js';
@@ -27,7 +27,6 @@ import { defaultStopTimeoutMs, Subscription, validateSubscriptionStart, type Eve
 import { ensureTopics, topicNames, type StoreLayout } from './topics.js';
 import { defaults, validateConnectOptions, type ConnectOptions } from './connect-options.js';
 import {
-  describe,
   encodeEvents,
   integerOption,
   maxTimeoutMs,
@@ -35,7 +34,6 @@ import {
   oneOf,
   validateCommand,
   validateDecider,
-  validateDecision,
   validateName,
   validateOptions,
   validateStreamId,
@@ -500,7 +498,7 @@ export class EventStore {
   async subscribe(options: SubscribeOptions, handler: EventHandler): Promise<Subscription> {
     this.ensureOpen('subscribe');
     const given = validateOptions(options);
-    if (typeof handler !== 'function') throw new InvalidArgumentError('handler', `must be a function, got ${describe(handler)}`);
+    if (typeof handler !== 'function') throw new InvalidArgumentError('handler', `must be a function, got ${describeValue(handler)}`);
     if (given.name !== undefined) validateName(given.name, 'options.name', 200);
     const stopTimeoutMs = integerOption(given.stopTimeoutMs, 'options.stopTimeoutMs', defaultStopTimeoutMs, 1, maxTimeoutMs);
     const from = validateSubscriptionStart(given.from, this.routing.table.partitions);

@@ -9,8 +9,8 @@ import type { RoutingLog } from '../partitioning/routing-log.js';
 import { storedEventFrom, type StoredEvent } from '../records/event-record.js';
 import { decodeMarker } from '../records/routing-record.js';
 import type { Position, RecordedEvent } from '../streams/event.js';
-import { InvalidArgumentError, TimeoutError } from '../errors.js';
-import { describe, guarded } from './validation.js';
+import { describeValue, InvalidArgumentError, TimeoutError } from '../errors.js';
+import { guarded } from './validation.js';
 
 /** A checkpoint commit waits this long for the group coordinator, then is tried again with the next. */
 const commitTimeoutMs = 10_000;
@@ -50,7 +50,7 @@ export function validateSubscriptionStart(from: unknown, partitions: number): Su
 function checkSubscriptionStart(from: unknown, partitions: number): SubscriptionStart {
   if (from === undefined) return 'start';
   if (typeof from === 'string' && (subscriptionStarts as readonly string[]).includes(from)) return from as SubscriptionStart;
-  if (!Array.isArray(from)) throw new InvalidArgumentError('options.from', `must be 'start', 'end' or a list of positions { partition, offset }, got ${describe(from)}`);
+  if (!Array.isArray(from)) throw new InvalidArgumentError('options.from', `must be 'start', 'end' or a list of positions { partition, offset }, got ${describeValue(from)}`);
   if (from.length > partitions) throw new InvalidArgumentError('options.from', `has ${from.length} positions; the store has ${partitions} partitions`);
   const seen = new Set<number>();
   const positions: Position[] = [];
@@ -58,15 +58,15 @@ function checkSubscriptionStart(from: unknown, partitions: number): Subscription
     const argument = `options.from[${i}]`;
     if (!Object.hasOwn(from, i)) throw new InvalidArgumentError(argument, 'is missing (a sparse array)');
     const position: unknown = from[i];
-    if (typeof position !== 'object' || position === null || Array.isArray(position)) throw new InvalidArgumentError(argument, `must be a position { partition, offset }, got ${describe(position)}`);
+    if (typeof position !== 'object' || position === null || Array.isArray(position)) throw new InvalidArgumentError(argument, `must be a position { partition, offset }, got ${describeValue(position)}`);
     const { partition, offset } = position as Record<string, unknown>;
     if (typeof partition !== 'number' || !Number.isSafeInteger(partition) || partition < 0 || partition >= partitions) {
-      throw new InvalidArgumentError(`${argument}.partition`, `must be a partition of the store, an integer from 0 to ${partitions - 1}, got ${describe(partition)}`);
+      throw new InvalidArgumentError(`${argument}.partition`, `must be a partition of the store, an integer from 0 to ${partitions - 1}, got ${describeValue(partition)}`);
     }
     if (seen.has(partition)) throw new InvalidArgumentError(`${argument}.partition`, `partition ${partition} appears twice`);
     seen.add(partition);
     if (typeof offset !== 'string' || !offsetPattern.test(offset) || BigInt(offset) > maxOffset) {
-      throw new InvalidArgumentError(`${argument}.offset`, `must be an offset as a decimal string from "0" to "${maxOffset}" (the position of the last event handled), got ${describe(offset)}`);
+      throw new InvalidArgumentError(`${argument}.offset`, `must be an offset as a decimal string from "0" to "${maxOffset}" (the position of the last event handled), got ${describeValue(offset)}`);
     }
     positions.push({ partition, offset });
   }

@@ -1,10 +1,9 @@
 // Checks every input of the public API before anything reaches Kafka, and encodes events:
 // bad input is answered with a typed error and never touches a stream.
 import { randomUUID } from 'node:crypto';
-import { InvalidArgumentError, ScribeError } from '../errors.js';
+import { describeValue, InvalidArgumentError, ScribeError } from '../errors.js';
 import { jsonContentType, registryJsonContentType, type EncodedEvent } from '../records/event-record.js';
 import { InvalidEventError } from '../streams/errors.js';
-import type { EventData } from '../streams/event.js';
 import type { EventSchemas } from '../schemas/event-schemas.js';
 import type { RegisteredSchemas } from '../schemas/schema-registry.js';
 
@@ -17,36 +16,6 @@ export const maxEventsPerAppend = 10_000;
 export const maxTimeoutMs = 2_147_483_647;
 
 const controlCharacters = /[\u0000-\u001f\u007f]/;
-
-/** A short, safe description of any value for an error message: never throws, never huge. */
-export function describe(value: unknown): string {
-  try {
-    if (value === null) return 'null';
-    if (Array.isArray(value)) return `an array of ${value.length}`;
-    switch (typeof value) {
-      case 'string': {
-        const shown = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
-        return `the string ${shown}${value.length > 40 ? ` (${value.length} characters)` : ''}`;
-      }
-      case 'number':
-        return `the number ${String(value)}`;
-      case 'bigint':
-        return `the BigInt ${String(value).slice(0, 40)}n`;
-      case 'boolean':
-        return String(value);
-      case 'undefined':
-        return 'undefined';
-      case 'function':
-        return 'a function';
-      case 'symbol':
-        return 'a symbol';
-      default:
-        return 'an object';
-    }
-  } catch {
-    return `a ${typeof value}`;
-  }
-}
 
 export function messageOf(error: unknown): string {
   try {
@@ -72,7 +41,7 @@ export function guarded<T>(argument: string, check: () => T): T {
 /** `options` of a call: undefined (all defaults) or a plain object; returns it as a record. */
 export function validateOptions(options: unknown, argument = 'options'): Record<string, unknown> {
   if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError(argument, `must be an object or undefined, got ${describe(options)}`);
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError(argument, `must be an object or undefined, got ${describeValue(options)}`);
   // A copy, read once: a getter or a proxy cannot answer differently later (or throw later).
   try {
     return { ...(options as Record<string, unknown>) };
@@ -85,7 +54,7 @@ export function validateOptions(options: unknown, argument = 'options'): Record<
 export function integerOption(value: unknown, argument: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(argument, `must be an integer from ${min} to ${max}, got ${describe(value)}`);
+    throw new InvalidArgumentError(argument, `must be an integer from ${min} to ${max}, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -94,20 +63,20 @@ export function integerOption(value: unknown, argument: string, fallback: number
 export function oneOf<const T extends string>(value: unknown, argument: string, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(argument, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`);
+    throw new InvalidArgumentError(argument, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describeValue(value)}`);
   }
   return value as T;
 }
 
 export function functionOption<F>(value: unknown, argument: string): F | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'function') throw new InvalidArgumentError(argument, `must be a function, got ${describe(value)}`);
+  if (typeof value !== 'function') throw new InvalidArgumentError(argument, `must be a function, got ${describeValue(value)}`);
   return value as F;
 }
 
 export function booleanOption(value: unknown, argument: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new InvalidArgumentError(argument, `must be true or false, got ${describe(value)}`);
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(argument, `must be true or false, got ${describeValue(value)}`);
   return value;
 }
 
@@ -119,7 +88,7 @@ export function validateName(value: unknown, argument: string, maxBytes = maxStr
 }
 
 export function validateStreamId(streamId: unknown, argument = 'streamId'): asserts streamId is string {
-  if (typeof streamId !== 'string') throw new InvalidArgumentError(argument, `must be a string, got ${describe(streamId)}`);
+  if (typeof streamId !== 'string') throw new InvalidArgumentError(argument, `must be a string, got ${describeValue(streamId)}`);
   if (streamId.length === 0) throw new InvalidArgumentError(argument, 'must not be empty');
   // Other clients hash the key's UTF-8 bytes: a lone surrogate has no agreed encoding.
   if (!streamId.isWellFormed()) throw new InvalidArgumentError(argument, 'must be well-formed Unicode');
@@ -145,7 +114,7 @@ export function encodeEvents(events: unknown, maxEventBytes: number, encoding: E
 }
 
 function encodeAll(events: unknown, maxEventBytes: number, { schemas, registry }: EventEncoding): EncodedEvent[] {
-  if (!Array.isArray(events)) throw new InvalidArgumentError('events', `must be an array of events, got ${describe(events)}`);
+  if (!Array.isArray(events)) throw new InvalidArgumentError('events', `must be an array of events, got ${describeValue(events)}`);
   const length = events.length;
   if (length === 0) throw new InvalidArgumentError('events', 'an append needs at least one event');
   if (length > maxEventsPerAppend) throw new InvalidArgumentError('events', `has ${length} events; an append takes at most ${maxEventsPerAppend}`);
@@ -161,7 +130,7 @@ function encodeAll(events: unknown, maxEventBytes: number, { schemas, registry }
 }
 
 function encodeEvent(event: unknown, index: number, ids: Set<string>, maxEventBytes: number, schemas: EventSchemas | undefined, registry: RegisteredSchemas | undefined): EncodedEvent {
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) throw new InvalidEventError(index, `must be an object { type, data, id?, metadata? }, got ${describe(event)}`);
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) throw new InvalidEventError(index, `must be an object { type, data, id?, metadata? }, got ${describeValue(event)}`);
   // Each field is read once (a getter or a proxy may answer differently, or throw).
   let type: unknown, data: unknown, id: unknown, metadata: unknown;
   try {
@@ -169,11 +138,11 @@ function encodeEvent(event: unknown, index: number, ids: Set<string>, maxEventBy
   } catch (error) {
     throw new InvalidEventError(index, `could not be read: ${messageOf(error)}`);
   }
-  if (typeof type !== 'string' || type.length === 0) throw new InvalidEventError(index, `has no type: \`type\` must be a non-empty string, got ${describe(type)}`);
+  if (typeof type !== 'string' || type.length === 0) throw new InvalidEventError(index, `has no type: \`type\` must be a non-empty string, got ${describeValue(type)}`);
   if (!type.isWellFormed() || controlCharacters.test(type)) throw new InvalidEventError(index, 'type must be well-formed Unicode without control characters');
   if (Buffer.byteLength(type) > maxTypeBytes) throw new InvalidEventError(index, `type is longer than ${maxTypeBytes} bytes`);
   if (id !== undefined && (typeof id !== 'string' || id.length === 0 || !id.isWellFormed() || Buffer.byteLength(id) > maxEventIdBytes)) {
-    throw new InvalidEventError(index, `id must be a non-empty well-formed string of at most ${maxEventIdBytes} bytes, got ${describe(id)}`);
+    throw new InvalidEventError(index, `id must be a non-empty well-formed string of at most ${maxEventIdBytes} bytes, got ${describeValue(id)}`);
   }
   const eventId = (id as string | undefined) ?? randomUUID();
   if (ids.has(eventId)) throw new InvalidEventError(index, `id ${eventId} appears twice in this append`);
@@ -188,7 +157,7 @@ function encodeEvent(event: unknown, index: number, ids: Set<string>, maxEventBy
   }
   let encodedMetadata: string | undefined;
   if (metadata !== undefined) {
-    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new InvalidEventError(index, `metadata must be a plain object, got ${describe(metadata)}`);
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new InvalidEventError(index, `metadata must be a plain object, got ${describeValue(metadata)}`);
     const metadataJson = toJson(metadata, index, 'metadata');
     if (metadataJson !== '{}') encodedMetadata = metadataJson;
   }
@@ -228,13 +197,13 @@ const storeNamePattern = /^[a-zA-Z0-9_-][a-zA-Z0-9._-]{0,199}$/;
 
 export function validateStoreName(store: unknown): asserts store is string {
   if (typeof store !== 'string' || !storeNamePattern.test(store)) {
-    throw new InvalidArgumentError('store', `${describe(store)}: must be 1-200 characters of letters, digits, '.', '_' and '-' (it prefixes topic names)`);
+    throw new InvalidArgumentError('store', `${describeValue(store)}: must be 1-200 characters of letters, digits, '.', '_' and '-' (it prefixes topic names)`);
   }
 }
 
 export function validatePositiveInteger(value: unknown, argument: string, max = Number.MAX_SAFE_INTEGER): asserts value is number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new InvalidArgumentError(argument, `must be an integer from 1 to ${max}, got ${describe(value)}`);
+    throw new InvalidArgumentError(argument, `must be an integer from 1 to ${max}, got ${describeValue(value)}`);
   }
 }
 
@@ -244,10 +213,10 @@ export function validateDecider(decider: unknown): void {
 }
 
 function checkDecider(decider: unknown): void {
-  if (typeof decider !== 'object' || decider === null) throw new InvalidArgumentError('decider', `must be an object { initialState, evolve, decide }, got ${describe(decider)}`);
+  if (typeof decider !== 'object' || decider === null) throw new InvalidArgumentError('decider', `must be an object { initialState, evolve, decide }, got ${describeValue(decider)}`);
   const { initialState, evolve, decide, snapshotVersion, snapshot, codec } = decider as Record<string, unknown>;
   for (const [name, fn] of Object.entries({ initialState, evolve, decide })) {
-    if (typeof fn !== 'function') throw new InvalidArgumentError(`decider.${name}`, `must be a function, got ${describe(fn)}`);
+    if (typeof fn !== 'function') throw new InvalidArgumentError(`decider.${name}`, `must be a function, got ${describeValue(fn)}`);
   }
   if (snapshotVersion !== undefined) validatePositiveInteger(snapshotVersion, 'decider.snapshotVersion');
   if (codec !== undefined) {
@@ -255,7 +224,7 @@ function checkDecider(decider: unknown): void {
     if (typeof encode !== 'function' || typeof decode !== 'function') throw new InvalidArgumentError('decider.codec', 'must be { encode(state), decode(bytes) }');
   }
   if (snapshot === undefined) return;
-  if (typeof snapshot !== 'object' || snapshot === null) throw new InvalidArgumentError('decider.snapshot', `must be { every: n }, { intervalMs: ms } or { when: (context) => boolean }, got ${describe(snapshot)}`);
+  if (typeof snapshot !== 'object' || snapshot === null) throw new InvalidArgumentError('decider.snapshot', `must be { every: n }, { intervalMs: ms } or { when: (context) => boolean }, got ${describeValue(snapshot)}`);
   const policy = snapshot as Record<string, unknown>;
   if ('every' in policy) validatePositiveInteger(policy.every, 'decider.snapshot.every');
   else if ('intervalMs' in policy) validatePositiveInteger(policy.intervalMs, 'decider.snapshot.intervalMs', maxTimeoutMs);
@@ -263,9 +232,6 @@ function checkDecider(decider: unknown): void {
 }
 
 /** What `decide` returned must be a list of events (checked in full when encoded). */
-export function validateDecision(events: unknown): asserts events is readonly unknown[] {
-  if (!Array.isArray(events)) throw new InvalidArgumentError('decider.decide', `must return an array of events, returned ${describe(events)}`);
-}
 
 /**
  * A command travels to the owner as JSON: it must survive the trip unchanged (no BigInt,
@@ -278,7 +244,7 @@ export function validateCommand(command: unknown, maxBytes: number): string {
   } catch (error) {
     throw new InvalidArgumentError('command', `is not JSON-serialisable: ${messageOf(error)}`);
   }
-  if (json === undefined) throw new InvalidArgumentError('command', `is not JSON-serialisable: ${describe(command)}`);
+  if (json === undefined) throw new InvalidArgumentError('command', `is not JSON-serialisable: ${describeValue(command)}`);
   const bytes = Buffer.byteLength(json);
   if (bytes > maxBytes) throw new InvalidArgumentError('command', `is ${bytes} bytes as JSON; at most ${maxBytes}`);
   return json;
