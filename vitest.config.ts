@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.spec.ts'],
     globalSetup: ['test/global-setup.ts'],
+    setupFiles: ['test/fast-check-seed.ts'],
     // librdkafka is a native addon with its own threads: one process per test file.
     pool: 'forks',
     // Integration tests share one broker and two cores; running files one at a time keeps

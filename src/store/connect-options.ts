@@ -7,7 +7,7 @@ import { describeValue, InvalidArgumentError } from '../errors.js';
 import { brokersFromEnvironment, validateBrokers } from '../kafka/index.js';
 import { EventSchemas, unknownEventPolicies, type UnknownEventPolicy } from '../schemas/event-schemas.js';
 import { compatibilityLevels, type SchemaRegistryOptions } from '../schemas/schema-registry.js';
-import { booleanOption, functionOption, integerOption, maxTimeoutMs, oneOf, validateName, validateOptions, validateStoreName } from './validation.js';
+import { booleanOption, functionOption, integerOption, maxTimeoutMs, messageOf, oneOf, validateName, validateOptions, validateStoreName } from './validation.js';
 
 export interface ConnectOptions {
   /** Bootstrap brokers; defaults to KAFKA_BROKERS. */
@@ -117,7 +117,13 @@ export function validateConnectOptions(input: unknown): ValidConnectOptions {
     if (Buffer.byteLength(options.dataDir) > 4_000) throw new InvalidArgumentError('dataDir', 'is longer than 4000 bytes');
     dataDir = resolve(options.dataDir);
   }
-  const existing = statSync(dataDir, { throwIfNoEntry: false });
+  let existing: ReturnType<typeof statSync>;
+  try {
+    existing = statSync(dataDir, { throwIfNoEntry: false });
+  } catch (error) {
+    // A name too long for the file system, a component that is a file, no permission.
+    throw new InvalidArgumentError('dataDir', `${JSON.stringify(dataDir)} cannot be used: ${messageOf(error)}`);
+  }
   if (existing && !existing.isDirectory()) throw new InvalidArgumentError('dataDir', `${JSON.stringify(dataDir)} exists and is not a directory`);
   let schemas: EventSchemas | undefined;
   if (options.schemas !== undefined) {

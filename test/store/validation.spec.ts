@@ -237,6 +237,8 @@ describe('bad input, checked without a broker', () => {
       ['a schema registry without schemas', { schemaRegistry: { url: 'http://127.0.0.1:1' } }, /^schemaRegistry: needs `schemas`/],
       ['a dataDir that is a file', { dataDir: 'package.json' }, /^dataDir: .* exists and is not a directory/],
       ['a dataDir with a NUL', { dataDir: 'a\u0000b' }, /^dataDir: must not contain a NUL/],
+      ['a dataDir whose name is longer than the file system allows (found by the fuzzer)', { dataDir: 'x'.repeat(400) }, /^dataDir: .* cannot be used: ENAMETOOLONG/],
+      ['a dataDir below a file', { dataDir: 'package.json/index' }, /^dataDir: .* cannot be used: ENOTDIR/],
       ['an appendTimeoutMs no timer can wait', { appendTimeoutMs: 2 ** 31 }, /^appendTimeoutMs: must be an integer from 1 to 2147483647/],
       ['writer: "yes"', { writer: 'yes' }, /^writer: must be true or false/],
     ])('refuses %s, naming the option', (_name, options, message) => {
