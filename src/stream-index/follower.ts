@@ -47,7 +47,8 @@ export class IndexFollower {
 
   /** Stops applying the partition (its owner now writes the index itself). */
   unfollow(partition: number): void {
-    if (!this.followed.delete(partition)) return;
+    // After stop() the consumer is gone, and with it what it followed: a writer giving up late has nothing to undo.
+    if (!this.followed.delete(partition) || !this.running) return;
     this.consumer.removePartitions([
       { topic: this.topics.events, partition },
       { topic: this.topics.snapshots, partition },
