@@ -1,6 +1,7 @@
 // The record format of `<store>.events`, open to any Kafka client (docs/record-format.md):
 // one event per record, key = partition key, the event's identity in headers, data as value.
 import type { MessageHeader } from '@confluentinc/kafka-javascript';
+import type { EncodedEvent, StoredEvent } from '../streams/encoded-event.js';
 import type { Metadata, RecordedEvent } from '../streams/event.js';
 
 export const headers = {
@@ -17,26 +18,7 @@ export const jsonContentType = 'application/json';
 /** JSON in the Confluent wire format: magic byte 0, the registry's 4-byte schema id, then the JSON. */
 export const registryJsonContentType = 'application/vnd.confluent.json';
 
-/** An event ready to be written: its data already encoded, its version not yet assigned. */
-export interface EncodedEvent {
-  readonly id: string;
-  readonly type: string;
-  readonly data: Buffer;
-  /** Encoded metadata, or undefined when there is none. */
-  readonly metadata: string | undefined;
-  readonly contentType: string;
-  /** The version of the event type's schema the data follows, when the store has schemas. */
-  readonly schemaVersion?: number;
-}
-
-/** An event as the log (and so the index) holds it. */
-export interface StoredEvent extends EncodedEvent {
-  readonly streamId: string;
-  readonly version: number;
-  readonly partition: number;
-  readonly offset: number;
-  readonly timestamp: number;
-}
+export type { EncodedEvent, StoredEvent } from '../streams/encoded-event.js';
 
 export function eventHeaders(streamId: string, version: number, event: EncodedEvent): MessageHeader[] {
   const list: MessageHeader[] = [
