@@ -11,28 +11,12 @@ import { decodeMarker } from '../records/routing-record.js';
 import type { Position, RecordedEvent } from '../streams/event.js';
 import { describeValue, InvalidArgumentError, TimeoutError } from '../errors.js';
 import { guarded } from './validation.js';
+import type { EventHandler, SubscribeOptions, Subscription as StoreSubscription, SubscriptionStart } from '../contract/event-store.js';
+
+export type { EventHandler, SubscribeOptions, SubscriptionStart };
 
 /** A checkpoint commit waits this long for the group coordinator, then is tried again with the next. */
 const commitTimeoutMs = 10_000;
-
-/** Where a subscription starts: the first event, events appended from now on, or just after saved positions. */
-export type SubscriptionStart = 'start' | 'end' | readonly Position[];
-
-export interface SubscribeOptions {
-  readonly from?: SubscriptionStart;
-  /**
-   * Names a durable subscription: its checkpoint is committed to Kafka after each handled
-   * batch and a restart resumes after it (`from` applies only when there is no checkpoint).
-   * Processes subscribing with the same name share the partitions.
-   */
-  readonly name?: string;
-  /**
-   * How long `stop()` waits for a running handler to return (default 10 s). After that the
-   * subscription stops without it (its consumer is closed, nothing after it is checkpointed)
-   * and `stop()` rejects with TimeoutError.
-   */
-  readonly stopTimeoutMs?: number;
-}
 
 export const defaultStopTimeoutMs = 10_000;
 
@@ -73,7 +57,6 @@ function checkSubscriptionStart(from: unknown, partitions: number): Subscription
   return positions;
 }
 
-export type EventHandler = (event: RecordedEvent) => void | Promise<void>;
 
 /** A partition held back at an open marker until another partition is handled up to `offset`. */
 interface Barrier {
@@ -83,7 +66,7 @@ interface Barrier {
   readonly messages: KafkaMessage[];
 }
 
-export class Subscription {
+export class Subscription implements StoreSubscription {
   private running = true;
   private readonly loop: Promise<void>;
   private readonly positions = new Map<number, string>();
