@@ -33,7 +33,8 @@ import type { AppendResult, EventData, RecordedEvent } from '../streams/event.js
 import { validateExpectedVersion, type ExpectedVersion } from '../streams/expected-version.js';
 import { growStore, type GrowOptions, type GrowthResult } from './growth.js';
 import { RemoteAppends } from './remote-appends.js';
-import { defaultStopTimeoutMs, Subscription, validateSubscriptionStart, type EventHandler, type SubscribeOptions } from './subscription.js';
+import { Subscription, type EventHandler, type SubscribeOptions } from './subscription.js';
+import { defaultStopTimeoutMs, validateSubscriptionStart } from './operation-arguments.js';
 import { ensureTopics, topicNames, type StoreLayout } from './topics.js';
 import { defaults, validateConnectOptions, type ConnectOptions } from './connect-options.js';
 import {
