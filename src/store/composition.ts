@@ -50,7 +50,7 @@ export interface CompositionProbe {
 export async function composeStore(valid: ValidConnectOptions, probe: CompositionProbe = {}): Promise<StoreParts> {
   const { store: storeName, brokers, partitions, replicationFactor, settings, dataDir } = valid;
   const connection: KafkaConnection = { brokers, clientId: valid.clientId };
-  const instrumentation = new Instrumentation([logListener(valid.log), ...valid.listeners]);
+  const instrumentation = new Instrumentation([...(valid.log ? [logListener(valid.log)] : []), ...valid.listeners]);
   const notice = (message: string) => instrumentation.emit({ type: 'notice', message });
   // What has started so far, stopped in reverse order when a later step fails.
   const started: { readonly step: ConnectStep; stop(): unknown }[] = [];

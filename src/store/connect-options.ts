@@ -94,7 +94,7 @@ export interface ValidConnectOptions {
   readonly onUnknownEvent: UnknownEventPolicy;
   readonly schemaRegistry: SchemaRegistryOptions | undefined;
   readonly clientId: string;
-  readonly log: (line: string) => void;
+  readonly log: ((line: string) => void) | undefined;
   readonly listeners: StoreListener[];
 }
 
@@ -165,7 +165,7 @@ export function validateConnectOptions(input: unknown): ValidConnectOptions {
     validateName(options.clientId, 'clientId', 200);
     clientId = options.clientId;
   }
-  const log = functionOption<(line: string) => void>(options.log, 'log') ?? (() => undefined);
+  const log = functionOption<(line: string) => void>(options.log, 'log');
   const listeners = validateListeners(options.on);
   return { store: options.store, brokers: [...brokers], partitions, replicationFactor, writer, dataDir, settings, schemas, onUnknownEvent, schemaRegistry, clientId, log, listeners };
 }

@@ -281,7 +281,7 @@ export class EventStore {
     let where: Owner['where'] = 'remote';
     let partition = -1;
     const settled = (outcome: string) => {
-      if (operation !== 'grow') this.instrumentation.emit({ type: 'append-settled', streamId, partition, owner: where, outcome, events, durationMs: Math.round((performance.now() - began) * 1000) / 1000 });
+      if (operation !== 'grow' && this.instrumentation.active) this.instrumentation.emit({ type: 'append-settled', streamId, partition, owner: where, outcome, events, durationMs: Math.round((performance.now() - began) * 1000) / 1000 });
     };
     for (let attempt = 0; ; attempt++) {
       try {
@@ -454,6 +454,7 @@ export class EventStore {
       options.name === undefined ? options : { ...options, name: `${this.layout.topics.events}.subscription.${options.name}` },
       handler,
       this.read,
+      this.instrumentation,
     );
     this.subscriptions.add(subscription);
     void subscription.done.catch(() => undefined).finally(() => this.subscriptions.delete(subscription));
