@@ -1,10 +1,9 @@
 // What a process asks of a partition's owner (append events, run a command, seal a shard)
 // and what the owner answers, whether the owner is this process or another one; and the one
 // way to reach an owner (`Owner`), so the store never forks on where the owner runs.
-import type { DomainEvent } from '../aggregates/decider.js';
 import type { ScribeError } from '../errors.js';
 import type { EncodedEvent } from '../streams/encoded-event.js';
-import type { AppendResult } from '../streams/event.js';
+import type { AppendResult, Metadata } from '../streams/event.js';
 import type { ExpectedVersion } from '../streams/expected-version.js';
 
 export const ownerRequestKinds = ['append', 'command', 'seal'] as const;
@@ -60,9 +59,16 @@ export type OwnerReply =
   | { readonly ok: true; readonly nextExpectedVersion: number; readonly partition: number; readonly offset: string }
   | { readonly ok: false; readonly error: ScribeError };
 
+/** An event as a decider returned it (the aggregates' DomainEvent, which this layer does not import). */
+export interface DecidedEvent {
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata?: Metadata;
+}
+
 /** A command's result: its events when the owner is this process; a remote owner's are read from the log. */
 export interface CommandResult extends AppendResult {
-  readonly events?: readonly DomainEvent[];
+  readonly events?: readonly DecidedEvent[];
 }
 
 /**

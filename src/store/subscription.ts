@@ -7,7 +7,7 @@ import { KafkaConsumer, type KafkaConnection, type KafkaMessage } from '../kafka
 import { kafkaErrorCodes } from '../kafka/errors.js';
 import type { RoutingLog } from '../partitioning/routing-log.js';
 import { storedEventFrom, type StoredEvent } from '../records/event-record.js';
-import { decodeMarker } from '../records/routing-record.js';
+import { decodeMarker } from '../partitioning/routing-record.js';
 import type { Position, RecordedEvent } from '../streams/event.js';
 import { describeValue, InvalidArgumentError, TimeoutError } from '../errors.js';
 import { guarded } from './validation.js';

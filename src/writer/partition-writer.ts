@@ -13,7 +13,7 @@ import { snapshotRecordHeaders, type StoredSnapshot } from '../records/snapshot-
 import { partitionForKey } from '../partitioning/murmur2.js';
 import type { RoutingLog } from '../partitioning/routing-log.js';
 import type { ShardMove } from '../partitioning/routing.js';
-import { encodeMarker, encodeMove } from '../records/routing-record.js';
+import { encodeMarker, encodeMove } from '../partitioning/routing-record.js';
 import type { IndexFollower } from '../stream-index/follower.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
 import type { AppendResult } from '../streams/event.js';
