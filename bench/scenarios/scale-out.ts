@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import type { EventStore } from '../../src/index.js';
+import { appendsPerTransaction } from '../committed-batches.js';
 import { localBrokerPids, machineCpu, processCpuS } from '../../test/support/cpu.js';
 import { positiveInteger, positiveIntegers, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
 import { defineShared, parseShared } from '../options.js';
@@ -199,7 +200,7 @@ function loadFigures(reports: readonly WindowReport[], wallMs: number) {
   const latency = latencySummary(reports.flatMap((r) => r.latenciesMs));
   const failures: Record<string, number> = {};
   for (const r of reports) for (const [code, count] of Object.entries(r.failures)) failures[code] = (failures[code] ?? 0) + count;
-  return { acks, eventsPerSec: perSecond(acks, wallMs), latency, transactions, appendsPerTransaction: round(appendsCommitted / Math.max(1, transactions), 2), failures };
+  return { acks, eventsPerSec: perSecond(acks, wallMs), latency, transactions, appendsPerTransaction: appendsPerTransaction({ transactions, appends: appendsCommitted }), failures };
 }
 
 /** What one repetition's steps share: the options, the broker's pids, the figures so far. */
@@ -239,8 +240,14 @@ async function measureStep(r: Run, writers: readonly BenchWriter[]): Promise<voi
     [`${key}.eventsPerSec`]: load.eventsPerSec,
     [`${key}.p50Ms`]: load.latency.p50Ms,
     [`${key}.p99Ms`]: load.latency.p99Ms,
-    [`${key}.appendsPerTransaction`]: load.appendsPerTransaction,
-    [`${key}.transactionsPerSec`]: perSecond(load.transactions, after.at - before.at),
+    // Left out when the writers reported no transaction (a build whose writer does not emit batch-committed).
+    ...(load.appendsPerTransaction === undefined
+      ? {}
+      : {
+          [`${key}.appendsPerTransaction`]: load.appendsPerTransaction,
+          [`${key}.transactionsPerSec`]: perSecond(load.transactions, after.at - before.at),
+          [`${key}.cpu.brokerUsPerTransaction`]: round((cpu.broker * cpu.wallS * 1e6) / load.transactions, 1),
+        }),
     [`${key}.failures`]: Object.values(load.failures).reduce((sum, c) => sum + c, 0),
     [`${key}.cpu.writersCores`]: cpu.writers,
     [`${key}.cpu.busiestWriterCores`]: Math.max(...cpu.perWriter),
@@ -252,7 +259,6 @@ async function measureStep(r: Run, writers: readonly BenchWriter[]): Promise<voi
     [`${key}.cpu.writersUsPerEvent`]: usPerEvent(cpu.writers),
     [`${key}.cpu.brokerUsPerEvent`]: usPerEvent(cpu.broker),
     [`${key}.cpu.ownUsPerEvent`]: usPerEvent(cpu.writers + cpu.broker + cpu.parent),
-    [`${key}.cpu.brokerUsPerTransaction`]: round((cpu.broker * cpu.wallS * 1e6) / Math.max(1, load.transactions), 1),
     [`${key}.idle.writersCores`]: idle.writers,
     [`${key}.idle.brokerCores`]: idle.broker,
     [`${key}.idle.machineBusyCores`]: idle.machineBusy,
@@ -270,7 +276,7 @@ async function measureStep(r: Run, writers: readonly BenchWriter[]): Promise<voi
     brokerPids,
   };
   r.context.log(
-    `${n} writer process(es): ${load.eventsPerSec} events/s, p50 ${load.latency.p50Ms} ms, p99 ${load.latency.p99Ms} ms, ${load.appendsPerTransaction} appends/txn; cores: writers ${cpu.writers} (${cpu.perWriter.join(' + ')}), broker ${cpu.broker}, bench ${cpu.parent}, machine busy ${cpu.machineBusy} (other work ${cpu.other}); idle: writers ${idle.writers}, broker ${idle.broker}, machine ${idle.machineBusy}`,
+    `${n} writer process(es): ${load.eventsPerSec} events/s, p50 ${load.latency.p50Ms} ms, p99 ${load.latency.p99Ms} ms, ${load.appendsPerTransaction ?? '-'} appends/txn; cores: writers ${cpu.writers} (${cpu.perWriter.join(' + ')}), broker ${cpu.broker}, bench ${cpu.parent}, machine busy ${cpu.machineBusy} (other work ${cpu.other}); idle: writers ${idle.writers}, broker ${idle.broker}, machine ${idle.machineBusy}`,
   );
 }
 
