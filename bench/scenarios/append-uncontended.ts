@@ -122,7 +122,7 @@ async function run(o: AppendUncontendedOptions, context: BenchContext): Promise<
         for (const [name, value] of Object.entries(level.figures)) figures[`c${c}.${name}`] = value;
         details[`c${c}`] = level.details;
         context.log(
-          `concurrency ${c}: ${level.figures.eventsPerSec} events/s, p50 ${level.figures.p50Ms} ms, p99 ${level.figures.p99Ms} ms, ${level.figures.appendsPerTransaction ?? "-"} appends/transaction, rss ${level.figures.rssMiB} MiB`,
+          `concurrency ${c}: ${level.figures.eventsPerSec} events/s, p50 ${level.figures.p50Ms} ms, p99 ${level.figures.p99Ms} ms, ${level.figures.appendsPerTransaction ?? '-'} appends/transaction, rss ${level.figures.rssMiB} MiB`,
         );
       }
     });
