@@ -11,7 +11,7 @@ import { KafkaAdmin } from '../src/kafka/index.js';
 import { packageRoot } from '../src/local-kafka/home.js';
 import { topicNames } from '../src/store/topics.js';
 import type { Command } from 'commander';
-import { positiveInteger, positiveIntegers } from './scenario.js';
+import { defineShared, parseShared } from './options.js';
 import { measureRawGroupCommit, measureRawTransactional } from './scenarios/raw-produce.js';
 import { round } from './stats.js';
 
@@ -133,28 +133,6 @@ export function memory(): Memory {
   };
 }
 
-/**
- * From the positions of appends that each wrote one event, how many transactions carried them:
- * within one partition the events of one transaction sit at consecutive offsets, and each
- * commit marker takes an offset, so a gap in the sorted offsets starts a new transaction.
- * Exact when only these appends wrote the partitions meanwhile and nothing was aborted.
- */
-export function transactionsFromOffsets(positions: readonly { partition: number; offset: string }[]): number {
-  const byPartition = new Map<number, number[]>();
-  for (const { partition, offset } of positions) {
-    const list = byPartition.get(partition) ?? [];
-    list.push(Number(offset));
-    byPartition.set(partition, list);
-  }
-  let transactions = 0;
-  for (const offsets of byPartition.values()) {
-    offsets.sort((a, b) => a - b);
-    transactions += 1;
-    for (let i = 1; i < offsets.length; i++) if (offsets[i]! - offsets[i - 1]! > 1) transactions++;
-  }
-  return transactions;
-}
-
 /** The options every store scenario shares: the fresh store, its events, and the raw reference beside it. */
 export interface StoreBenchOptions {
   readonly eventSize: number;
@@ -166,25 +144,14 @@ export interface StoreBenchOptions {
   readonly caseTimeoutMs: number;
 }
 
+const storeBenchOptions = ['eventSize', 'partitions', 'replicationFactor', 'commitEvery', 'rawTransactions', 'caseTimeoutMs'] as const;
+
 export function defineStoreBenchOptions(command: Command): Command {
-  return command
-    .option('--event-size <bytes>', "size of each event's encoded (JSON) data", '256')
-    .option('--partitions <n>', 'partitions of the fresh store', '12')
-    .option('--replication-factor <n>', 'replication factor of the fresh store', '1')
-    .option('--commit-every <list>', 'raw transactional reference: commit every N records, one measurement per N', '100,1000')
-    .option('--raw-transactions <n>', 'raw transactional reference: transactions per measurement', '100')
-    .option('--case-timeout-ms <n>', 'give up on one raw measurement after this long', '180000');
+  return defineShared(command, storeBenchOptions);
 }
 
 export function parseStoreBenchOptions(raw: Record<string, unknown>): StoreBenchOptions {
-  return {
-    eventSize: positiveInteger('event-size', raw.eventSize),
-    partitions: positiveInteger('partitions', raw.partitions),
-    replicationFactor: positiveInteger('replication-factor', raw.replicationFactor),
-    commitEvery: positiveIntegers('commit-every', raw.commitEvery),
-    rawTransactions: positiveInteger('raw-transactions', raw.rawTransactions),
-    caseTimeoutMs: positiveInteger('case-timeout-ms', raw.caseTimeoutMs),
-  };
+  return parseShared(raw, storeBenchOptions);
 }
 
 /** The raw reference measured with the scenario's own record size and partitions. */

@@ -1,10 +1,13 @@
 // A benchmark writer process: one EventStore (writer: true) in its own OS process, driven by
 // the scale-out scenario over IPC, with its own load generator for the partitions it owns.
 // (test/support/writer-process.ts races random streams for correctness tests and runs under
-// tsx; this one drives timed, uncontended load and runs from dist/ like the rest of bench/.)
+// tsx; this one drives timed, uncontended load and runs from dist/ like the rest of bench/.
+// Both are driven through test/support/process-harness.ts.)
 import { performance } from 'node:perf_hooks';
 import { EventStore, type ConnectOptions, type KafkaEventStore } from '../src/index.js';
-import { payloadOf, transactionsFromOffsets } from './store-fixture.js';
+import { serveCommands } from '../test/support/process-harness.js';
+import { CommittedBatches } from './committed-batches.js';
+import { payloadOf } from './store-fixture.js';
 
 export type WriterCommand =
   | { readonly cmd: 'connect'; readonly options: ConnectOptions }
@@ -26,8 +29,9 @@ export type LoadTarget = 'owned' | 'all';
 export interface WindowReport {
   readonly acks: number;
   readonly latenciesMs: number[];
-  /** Transactions that carried them, from their positions (store-fixture's transactionsFromOffsets). */
+  /** Transactions this process's writers committed in the window (its store's batch-committed events), and the appends they carried, whoever sent them. */
   readonly transactions: number;
+  readonly appendsCommitted: number;
   /** Failed appends per error code (each failure retires its stream: its version is uncertain). */
   readonly failures: Record<string, number>;
   /** With `withEnds`: per partition, when each acknowledged append ended (epoch ms, ascending). */
@@ -40,8 +44,7 @@ export type WriterReport =
   | { readonly type: 'driving'; readonly ref: number; readonly partitions: number[]; readonly streams: number }
   | { readonly type: 'halted'; readonly ref: number }
   | { readonly type: 'sample'; readonly ref: number; readonly cpuUs: number }
-  | { readonly type: 'window'; readonly ref: number; readonly report: WindowReport }
-  | { readonly type: 'error'; readonly message: string };
+  | { readonly type: 'window'; readonly ref: number; readonly report: WindowReport };
 
 const eventType = 'ScaleOutAppended';
 /** Epoch milliseconds with sub-millisecond precision, comparable between processes on one machine. */
@@ -56,28 +59,27 @@ class AppendLog {
   readonly ends: number[] = [];
   readonly latencies: number[] = [];
   readonly partitions: number[] = [];
-  readonly offsets: string[] = [];
   readonly failureEnds: number[] = [];
   readonly failureCodes: string[] = [];
 
   window(from: number, to: number, withEnds = false): WindowReport {
     const latenciesMs: number[] = [];
-    const positions: { partition: number; offset: string }[] = [];
     const endsByPartition: Record<number, number[]> = {};
     for (let i = 0; i < this.ends.length; i++) {
       if (this.ends[i]! < from || this.ends[i]! >= to) continue;
       latenciesMs.push(this.latencies[i]!);
-      positions.push({ partition: this.partitions[i]!, offset: this.offsets[i]! });
       if (withEnds) (endsByPartition[this.partitions[i]!] ??= []).push(this.ends[i]!);
     }
     const failures: Record<string, number> = {};
     for (let i = 0; i < this.failureEnds.length; i++) {
       if (this.failureEnds[i]! >= from && this.failureEnds[i]! < to) failures[this.failureCodes[i]!] = (failures[this.failureCodes[i]!] ?? 0) + 1;
     }
-    return { acks: latenciesMs.length, latenciesMs, transactions: transactionsFromOffsets(positions), failures, ...(withEnds ? { endsByPartition } : {}) };
+    const committed = batches.between(from, to);
+    return { acks: latenciesMs.length, latenciesMs, transactions: committed.transactions, appendsCommitted: committed.appends, failures, ...(withEnds ? { endsByPartition } : {}) };
   }
 }
 const appendLog = new AppendLog();
+const batches = new CommittedBatches();
 
 /**
  * Uncontended load on the streams of the partitions this process owns when it starts (or of
@@ -147,7 +149,6 @@ class Load {
         appendLog.latencies.push(performance.now() - began);
         appendLog.ends.push(now());
         appendLog.partitions.push(result.position.partition);
-        appendLog.offsets.push(result.position.offset);
       } catch (error) {
         appendLog.failureCodes.push((error as { code?: string }).code ?? 'UNKNOWN');
         appendLog.failureEnds.push(now());
@@ -158,49 +159,41 @@ class Load {
   }
 }
 
-// The scenario that forked this process owns it: when the parent goes, so does this.
-process.on('disconnect', () => process.exit(0));
-
 let generation = 0;
-process.on('message', (command: WriterCommand) => {
-  void (async () => {
-    try {
-      switch (command.cmd) {
-        case 'connect':
-          // The store's operational messages (writers starting, stopping, failing) go to stderr.
-          store = await EventStore.connect({ ...command.options, log: (line) => process.stderr.write(`[writer ${process.pid}] ${line}\n`) });
-          send({ type: 'connected', pid: process.pid });
-          break;
-        case 'owned':
-          send({ type: 'owned', ref: command.ref, owned: store?.ownedPartitions ?? [] });
-          break;
-        case 'drive': {
-          // Retargets: the previous load stops (its appends settle), the new one covers what is owned now.
-          await load?.stop();
-          load = await Load.start(store!, ++generation, command.target, command.workers, command.streams, command.eventSize);
-          send({ type: 'driving', ref: command.ref, partitions: load.partitions, streams: load.streamCount });
-          break;
-        }
-        case 'halt':
-          await load?.stop();
-          load = undefined;
-          send({ type: 'halted', ref: command.ref });
-          break;
-        case 'sample': {
-          const cpu = process.cpuUsage();
-          send({ type: 'sample', ref: command.ref, cpuUs: cpu.user + cpu.system });
-          break;
-        }
-        case 'window':
-          send({ type: 'window', ref: command.ref, report: appendLog.window(command.from, command.to, command.withEnds) });
-          break;
-        case 'close':
-          await load?.stop();
-          await store?.close();
-          process.exit(0);
-      }
-    } catch (error) {
-      send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+// The scenario that forked this process owns it: when the parent goes, so does this.
+serveCommands<WriterCommand>(async (command) => {
+  switch (command.cmd) {
+    case 'connect':
+      // The store's operational messages (writers starting, stopping, failing) go to stderr.
+      store = await EventStore.connect({ ...command.options, log: (line) => process.stderr.write(`[writer ${process.pid}] ${line}\n`), on: batches.listener });
+      send({ type: 'connected', pid: process.pid });
+      break;
+    case 'owned':
+      send({ type: 'owned', ref: command.ref, owned: store?.ownedPartitions ?? [] });
+      break;
+    case 'drive': {
+      // Retargets: the previous load stops (its appends settle), the new one covers what is owned now.
+      await load?.stop();
+      load = await Load.start(store!, ++generation, command.target, command.workers, command.streams, command.eventSize);
+      send({ type: 'driving', ref: command.ref, partitions: load.partitions, streams: load.streamCount });
+      break;
     }
-  })();
+    case 'halt':
+      await load?.stop();
+      load = undefined;
+      send({ type: 'halted', ref: command.ref });
+      break;
+    case 'sample': {
+      const cpu = process.cpuUsage();
+      send({ type: 'sample', ref: command.ref, cpuUs: cpu.user + cpu.system });
+      break;
+    }
+    case 'window':
+      send({ type: 'window', ref: command.ref, report: appendLog.window(command.from, command.to, command.withEnds) });
+      break;
+    case 'close':
+      await load?.stop();
+      await store?.close();
+      process.exit(0);
+  }
 });

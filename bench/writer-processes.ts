@@ -1,8 +1,8 @@
 // Starts benchmark writer processes (bench/writer-process.ts) and talks to them over IPC:
 // one request, one matching report, with a timeout.
-import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ConnectOptions } from '../src/index.js';
+import { ProcessHarness } from '../test/support/process-harness.js';
 import type { LoadTarget, WindowReport, WriterCommand, WriterReport } from './writer-process.js';
 
 // Next to this module in dist/bench/: the benchmark runs compiled, so the child needs no loader.
@@ -11,35 +11,30 @@ const script = fileURLToPath(new URL('./writer-process.js', import.meta.url));
 type Reported<T extends WriterReport['type']> = Extract<WriterReport, { type: T }>;
 
 export class BenchWriter {
-  private readonly listeners = new Set<(report: WriterReport) => void>();
   private ref = 0;
   readonly exited: Promise<number | null>;
 
   private constructor(
     readonly label: string,
-    private readonly child: ChildProcess,
+    private readonly harness: ProcessHarness<WriterCommand, WriterReport>,
   ) {
-    child.on('message', (report: WriterReport) => {
-      for (const listener of this.listeners) listener(report);
-    });
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.exited = harness.exited;
   }
 
   /** Forks the process and connects its store (it joins the writer group as it connects). */
   static async start(label: string, options: ConnectOptions): Promise<BenchWriter> {
-    const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const writer = new BenchWriter(label, child);
+    const writer = new BenchWriter(label, ProcessHarness.fork({ label, script, failOnExit: true }));
     try {
       await writer.request({ cmd: 'connect', options }, 'connected');
     } catch (error) {
-      child.kill('SIGKILL');
+      writer.harness.kill('SIGKILL');
       throw error;
     }
     return writer;
   }
 
   get pid(): number {
-    return this.child.pid!;
+    return this.harness.pid;
   }
 
   async owned(): Promise<number[]> {
@@ -73,28 +68,10 @@ export class BenchWriter {
 
   /** Stops the load, closes the store (leaving the writer group: a rebalance), and waits for the exit. */
   async close(timeoutMs = 60_000): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.send({ cmd: 'close' } satisfies WriterCommand);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
-    await this.exited;
-    clearTimeout(timer);
+    await this.harness.close({ cmd: 'close' }, timeoutMs);
   }
 
   private request<T extends WriterReport['type']>(command: WriterCommand, type: T, ref?: number, timeoutMs = 120_000): Promise<Reported<T>> {
-    return new Promise((resolve, reject) => {
-      const finish = (settle: () => void) => {
-        clearTimeout(timer);
-        this.listeners.delete(listener);
-        settle();
-      };
-      const timer = setTimeout(() => finish(() => reject(new Error(`${this.label} (pid ${this.pid}): no answer to ${command.cmd} within ${timeoutMs} ms`))), timeoutMs);
-      const listener = (report: WriterReport) => {
-        if (report.type === 'error') finish(() => reject(new Error(`${this.label} (pid ${this.pid}): ${report.message}`)));
-        else if (report.type === type && (ref === undefined || (report as { ref?: number }).ref === ref)) finish(() => resolve(report as Reported<T>));
-      };
-      this.listeners.add(listener);
-      void this.exited.then((code) => finish(() => reject(new Error(`${this.label} (pid ${this.pid}) exited (${String(code)}) before answering ${command.cmd}`))));
-      this.child.send(command);
-    });
+    return this.harness.request(command, (report): report is Reported<T> => report.type === type && (ref === undefined || (report as { ref?: number }).ref === ref), timeoutMs);
   }
 }

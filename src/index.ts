@@ -41,4 +41,6 @@ export {
 } from './streams/errors.js';
 export { InvalidArgumentError, ScribeError, TimeoutError } from './errors.js';
 export { KafkaOperationError } from './kafka/index.js';
+export type { AbortOutcome, AppendOutcome, StoreEvent, StoreEventType, StoreListener } from './instrumentation/store-events.js';
+export { errorCodes, type ErrorCode } from './owner-protocol/error-codec.js';
 export { partitionForKey } from './partitioning/murmur2.js';

@@ -14,7 +14,7 @@ import { EventStore } from '../../src/index.js';
 import { KafkaAdmin, KafkaConsumer } from '../../src/kafka/index.js';
 import { ensureTopics, topicNames } from '../../src/store/topics.js';
 import { runWindowed } from '../load.js';
-import { cpuSample, cpuSince } from '../cpu.js';
+import { cpuSample, cpuSince } from '../../test/support/cpu.js';
 import { fill, streamsInPartition } from '../scenarios/read-stream.js';
 import { perSecond, round } from '../stats.js';
 import { benchDataDir, deleteStoreTopics, randomSuffix } from '../store-fixture.js';

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { STREAM_DOES_NOT_EXIST, type ExpectedStreamVersion } from '@event-driven-io/emmett';
 import type { KafkaEventStore } from '../../src/index.js';
 import { measureRawIdempotent, measureRawTransactional } from '../scenarios/raw-produce.js';
-import { cpuSample, cpuSince, type CpuUse } from '../cpu.js';
+import { cpuSample, cpuSince, type CpuUse } from '../../test/support/cpu.js';
 import { latencySummary, perSecond } from '../stats.js';
 import { withFreshStore } from '../store-fixture.js';
 import { checkStreams } from './self-check.js';

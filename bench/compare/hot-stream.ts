@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { CommandHandler, STREAM_DOES_NOT_EXIST, isExpectedVersionConflictError } from '@event-driven-io/emmett';
 import { account, type Account, type AccountEvent } from '../../examples/bank-account.js';
 import { measureHotStream, type Path } from '../scenarios/hot-stream.js';
-import { cpuSample, cpuSince } from '../cpu.js';
+import { cpuSample, cpuSince } from '../../test/support/cpu.js';
 import { latencySummary, perSecond, round } from '../stats.js';
 import { withFreshStore } from '../store-fixture.js';
 import type { PostgresEventStore } from '@event-driven-io/emmett-postgresql';

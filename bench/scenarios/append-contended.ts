@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { WrongExpectedVersionError, type EventStore, type KafkaEventStore } from '../../src/index.js';
 import { positiveInteger, positiveIntegers, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
+import { defineShared, parseShared } from '../options.js';
 import { latencySummary, medianFormatter, perSecond, round } from '../stats.js';
 import { besideRawReference, defineStoreBenchOptions, parseStoreBenchOptions, referenceOf, type StoreBenchOptions, payloadOf, randomSuffix, ratiosToRaw, withFreshStore } from '../store-fixture.js';
 
@@ -136,17 +137,14 @@ export const appendContended: Scenario<AppendContendedOptions> = {
   description: 'one stream, 8 and 32 writers appending with the version they last knew and retrying on conflict; ratio to the raw transactional producer',
 
   defineOptions(command: Command) {
-    defineStoreBenchOptions(command)
-      .option('--writers <list>', 'concurrent writers on the one stream, one measurement per value', '8,32')
-      .option('--appends <n>', 'accepted appends (one event each) per level', '1000')
+    defineShared(defineStoreBenchOptions(command), ['writers', 'appends'], { appends: { description: 'accepted appends (one event each) per level', defaultValue: '1000' } })
       .option('--think-ms <n>', 'before every attempt a writer waits a random 0..N ms, as if deciding (0: it appends at once)', '0');
   },
 
   parseOptions(raw) {
     return {
       ...parseStoreBenchOptions(raw),
-      writers: positiveIntegers('writers', raw.writers),
-      appends: positiveInteger('appends', raw.appends),
+      ...parseShared(raw, ['writers', 'appends']),
       thinkMs: nonNegative('think-ms', raw.thinkMs),
     };
   },

@@ -10,8 +10,10 @@ import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import type { EventStore, KafkaEventStore } from '../../src/index.js';
 import { positiveInteger, positiveIntegers, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
+import { defineShared, parseShared } from '../options.js';
 import { latencySummary, medianFormatter, perSecond, round } from '../stats.js';
-import { besideRawReference, defineStoreBenchOptions, parseStoreBenchOptions, referenceOf, type StoreBenchOptions, memory, payloadOf, ratiosToRaw, transactionsFromOffsets, withFreshStore, type Memory } from '../store-fixture.js';
+import { appendsPerTransaction, batchesSince, CommittedBatches } from '../committed-batches.js';
+import { besideRawReference, defineStoreBenchOptions, parseStoreBenchOptions, referenceOf, type StoreBenchOptions, memory, payloadOf, ratiosToRaw, withFreshStore, type Memory } from '../store-fixture.js';
 
 export interface AppendUncontendedOptions extends StoreBenchOptions {
   readonly streams: number;
@@ -32,16 +34,15 @@ interface LevelResult {
 }
 
 /** One concurrency level: `appends` appends by `concurrency` workers, each over its own streams. */
-async function measureLevel(store: KafkaEventStore, o: AppendUncontendedOptions, concurrency: number, versions: Int32Array, log: (line: string) => void): Promise<LevelResult> {
+async function measureLevel(store: EventStore, batches: CommittedBatches, o: AppendUncontendedOptions, concurrency: number, versions: Int32Array, log: (line: string) => void): Promise<LevelResult> {
   const total = o.appends;
   const events = [{ type: eventType, data: payloadOf(o.eventSize) }];
   const latencies = new Float64Array(total);
-  const partitions = new Int16Array(total);
-  const offsets = new Float64Array(total);
   let issued = 0;
   let done = 0;
 
   const trend: ({ elapsedS: number; appends: number } & Memory)[] = [];
+  const committedBefore = batches.total();
   const started = performance.now();
   const progress = setInterval(() => {
     const sample = { elapsedS: round((performance.now() - started) / 1000, 1), appends: done, ...memory() };
@@ -59,8 +60,6 @@ async function measureLevel(store: KafkaEventStore, o: AppendUncontendedOptions,
       const result = await store.append(streamId(s), events, { expectedVersion: versions[s]! });
       latencies[k] = performance.now() - began;
       versions[s] = result.nextExpectedVersion;
-      partitions[k] = result.position.partition;
-      offsets[k] = Number(result.position.offset);
       done++;
     }
   };
@@ -73,7 +72,10 @@ async function measureLevel(store: KafkaEventStore, o: AppendUncontendedOptions,
   const mem = memory();
 
   const latency = latencySummary(Array.from(latencies));
-  const transactions = transactionsFromOffsets(Array.from(partitions, (partition, k) => ({ partition, offset: String(offsets[k]) })));
+  // Every append of the level has settled, so every transaction that carried one has reported.
+  const committed = batchesSince(committedBefore, batches.total());
+  const perTransaction = appendsPerTransaction(committed);
+  if (perTransaction === undefined) log(`  c${concurrency}: no batch-committed events: the writer does not report its transactions; appendsPerTransaction left out`);
   const eventsPerSec = perSecond(total, elapsedMs);
   return {
     figures: {
@@ -82,10 +84,9 @@ async function measureLevel(store: KafkaEventStore, o: AppendUncontendedOptions,
       p99Ms: latency.p99Ms,
       rssMiB: mem.rssMiB,
       rssAnonMiB: mem.rssAnonMiB,
-      transactionsPerSec: perSecond(transactions, elapsedMs),
-      appendsPerTransaction: round(total / transactions, 2),
+      ...(perTransaction === undefined ? {} : { transactionsPerSec: perSecond(committed.transactions, elapsedMs), appendsPerTransaction: perTransaction }),
     },
-    details: { appends: total, elapsedMs: round(elapsedMs, 1), latency, transactions, memoryAtEnd: mem, memoryTrend: trend },
+    details: { appends: total, elapsedMs: round(elapsedMs, 1), latency, transactions: committed.transactions, appendsCommitted: committed.appends, memoryAtEnd: mem, memoryTrend: trend },
   };
 }
 
@@ -98,6 +99,8 @@ async function run(o: AppendUncontendedOptions, context: BenchContext): Promise<
       context.log(`store ${name}: connected and owning ${store.partitions} partitions in ${readyMs} ms`);
       details.store = { name, readyMs, memoryAtStart: memory() };
       const versions = new Int32Array(o.streams).fill(-1);
+      const batches = new CommittedBatches();
+      store.observe(batches.listener);
       // Every partition's writer completes one transaction before the clock starts.
       const primed = new Set<number>();
       const firsts: number[] = [];
@@ -115,11 +118,11 @@ async function run(o: AppendUncontendedOptions, context: BenchContext): Promise<
         }),
       );
       for (const c of o.concurrency) {
-        const level = await measureLevel(store, o, c, versions, context.log);
+        const level = await measureLevel(store, batches, o, c, versions, context.log);
         for (const [name, value] of Object.entries(level.figures)) figures[`c${c}.${name}`] = value;
         details[`c${c}`] = level.details;
         context.log(
-          `concurrency ${c}: ${level.figures.eventsPerSec} events/s, p50 ${level.figures.p50Ms} ms, p99 ${level.figures.p99Ms} ms, ${level.figures.appendsPerTransaction} appends/transaction, rss ${level.figures.rssMiB} MiB`,
+          `concurrency ${c}: ${level.figures.eventsPerSec} events/s, p50 ${level.figures.p50Ms} ms, p99 ${level.figures.p99Ms} ms, ${level.figures.appendsPerTransaction ?? '-'} appends/transaction, rss ${level.figures.rssMiB} MiB`,
         );
       }
     });
@@ -134,19 +137,19 @@ export const appendUncontended: Scenario<AppendUncontendedOptions> = {
   description: 'one owner process, appends of one 256-byte event to distinct streams (no conflicts) at concurrency 1/8/64; ratio to the raw transactional producer',
 
   defineOptions(command: Command) {
-    defineStoreBenchOptions(command)
-      .option('--streams <n>', 'distinct streams the appends go to (1000000 for the memory check)', '1000')
+    defineShared(defineStoreBenchOptions(command), ['streams', 'appends'], {
+      streams: { description: 'distinct streams the appends go to (1000000 for the memory check)' },
+      appends: { description: 'appends (one event each) per concurrency level' },
+    })
       .option('--concurrency <list>', 'appends in flight, one measurement per value', '1,8,64')
-      .option('--appends <n>', 'appends (one event each) per concurrency level', '4000')
       .option('--progress-every <s>', 'log progress and sample the RSS this often during a level', '10')
   },
 
   parseOptions(raw) {
     const o: AppendUncontendedOptions = {
       ...parseStoreBenchOptions(raw),
-      streams: positiveInteger('streams', raw.streams),
+      ...parseShared(raw, ['streams', 'appends']),
       concurrency: positiveIntegers('concurrency', raw.concurrency),
-      appends: positiveInteger('appends', raw.appends),
       progressEveryS: positiveInteger('progress-every', raw.progressEvery),
     };
     const most = Math.max(...o.concurrency);
@@ -161,7 +164,7 @@ export const appendUncontended: Scenario<AppendUncontendedOptions> = {
     return [
       `One EventStore (writer: true) on a fresh store (${o.partitions} partitions, RF ${o.replicationFactor}, local index under .scribe/bench/); the clock starts once it owns every partition and each partition's writer has committed one append. Every append is one event of ${o.eventSize} bytes of JSON data (a string), type ${eventType}, an id generated by Scribe, to one of ${o.streams} streams (unc-0..unc-${o.streams - 1}).`,
       `Per concurrency level (${o.concurrency.join(', ')}): ${o.appends} appends; worker w of c appends to streams w, w+c, w+2c, ... in turn with the exact expected version (kept by the load generator), so no append conflicts and no two in flight share a stream. Latency: from append() to its result. Levels run one after the other on the same store.`,
-      'appendsPerTransaction: appends / transactions, the transactions counted from the appends\' positions (a commit marker takes one offset, so a gap in a partition\'s offsets starts a new transaction).',
+      'appendsPerTransaction: the appends the writers\' transactions carried / the transactions, both from the store\'s batch-committed events during the level.',
       `RSS: process.memoryUsage().rss of the bench process (the owner, plus the load generator's arrays) at the end of each level; rssAnonMiB is its anonymous part (/proc/self/status RssAnon), the rest is mapped files (code, the LevelDB index's tables). details.c<N>.memoryTrend samples it every ${o.progressEveryS} s.`,
       `Reference, same repetition: raw-produce's transactional measurements of the same client (bench/scenarios/raw-produce.ts), ${o.eventSize}-byte values round-robin over a fresh ${o.partitions}-partition topic. Group commit (measureRawGroupCommit), the target's reference: as many writers as the level's concurrency, each sending one record and waiting until the transaction holding it commits, ${groupCommitRecords(o)} records per level. Batches (measureRawTransactional): ${o.rawTransactions} transactions of N records (N = ${o.commitEvery.join(', ')}) one after the other, nobody waiting on a single record. Scribe and the reference alternate which runs first per repetition.`,
       'Figures are comparable only within one run (same machine, same broker, same moment); the machine is shared.',

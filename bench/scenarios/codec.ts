@@ -10,6 +10,7 @@ import { EventStore, type ConnectOptions } from '../../src/index.js';
 import { LocalSchemaRegistry } from '../../src/local-kafka/index.js';
 import { runWindowed } from '../load.js';
 import { positiveInteger, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
+import { defineShared, parseShared } from '../options.js';
 import { perSecond, medianFormatter, round } from '../stats.js';
 import { benchDataDir, randomSuffix, withFreshStore } from '../store-fixture.js';
 
@@ -111,20 +112,19 @@ export const codec: Scenario<CodecOptions> = {
   description: 'append and read throughput with plain JSON, JSON Schema, and JSON Schema + schema registry; the cost of upcasting on read',
 
   defineOptions(command: Command) {
-    command
-      .option('--appends <n>', 'one-event appends per case', '4000')
-      .option('--streams <n>', 'streams the appends go to', '200')
+    defineShared(command, ['appends', 'streams', 'partitions'], {
+      appends: { description: 'one-event appends per case' },
+      streams: { defaultValue: '200' },
+      partitions: { description: 'partitions of each fresh store' },
+    })
       .option('--concurrency <n>', 'appends in flight', '64')
-      .option('--partitions <n>', 'partitions of each fresh store', '12')
       .option('--upcast-events <n>', 'events written as version 1 and read as version 3', '4000');
   },
 
   parseOptions(raw) {
     return {
-      appends: positiveInteger('appends', raw.appends),
-      streams: positiveInteger('streams', raw.streams),
+      ...parseShared(raw, ['appends', 'streams', 'partitions']),
       concurrency: positiveInteger('concurrency', raw.concurrency),
-      partitions: positiveInteger('partitions', raw.partitions),
       upcastEvents: positiveInteger('upcast-events', raw.upcastEvents),
     };
   },

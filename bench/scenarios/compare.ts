@@ -18,6 +18,7 @@ import type { SelfCheckSummary } from '../compare/self-check.js';
 import { systemNames, workloadNames, type SystemName, type WorkloadContext, type WorkloadName, type WorkloadResult } from '../compare/workload.js';
 import { packageVersion } from '../environment.js';
 import { positiveInteger, positiveIntegers, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
+import { defineShared, parseShared } from '../options.js';
 import { medianFormatter } from '../stats.js';
 import { randomSuffix } from '../store-fixture.js';
 
@@ -140,23 +141,21 @@ export const compare: Scenario<CompareOptions> = {
       .option('--emmett-catch-up-events <n>', "catch-up: events in Emmett's log, when fewer than --catch-up-events")
       .option('--emmett-consumer-events <n>', `catch-up: the first events Emmett's consumer (checkpointing every message) reads (${sizes.full.emmettConsumerEvents}; smoke ${sizes.smoke.emmettConsumerEvents})`)
       .option('--emmett-log-writers <n>', "catch-up: appends in flight while Emmett's log is written (more than 1 makes Emmett 0.42's consumer skip events)", '1')
-      .option('--event-size <bytes>', "size of each event's encoded (JSON) data", '256')
-      .option('--partitions <n>', 'partitions of every fresh store and topic', '12')
-      .option('--commit-every <list>', 'raw transactional reference: commit every N records, one measurement per N', '100,1000')
       .option('--raw-transactions <n>', `raw transactional reference: transactions per measurement (${sizes.full.rawTransactions}; smoke ${sizes.smoke.rawTransactions})`)
       .option('--pg-url <url>', 'PostgreSQL server for Emmett (fresh databases are created there for the run and dropped)', defaultPostgresUrl)
       .option('--pg-pool-size <n>', "Emmett's connection pool (default: the most concurrent writers of any workload)")
-      .option('--chart-dir <dir>', 'where the chart (SVG) and the Markdown table go', 'bench/results')
-      .option('--case-timeout-ms <n>', 'give up on one raw measurement or catch-up reader after this long', '600000');
+      .option('--chart-dir <dir>', 'where the chart (SVG) and the Markdown table go', 'bench/results');
+    defineShared(command, ['eventSize', 'partitions', 'commitEvery', 'caseTimeoutMs'], {
+      partitions: { description: 'partitions of every fresh store and topic' },
+      caseTimeoutMs: { description: 'give up on one raw measurement or catch-up reader after this long', defaultValue: '600000' },
+    });
   },
 
   parseOptions(raw) {
     const smoke = raw.smoke === true;
     const size = smoke ? sizes.smoke : sizes.full;
     const sized = (name: string, key: string, fallback: number) => (raw[key] === undefined ? fallback : positiveInteger(name, raw[key]));
-    const eventSize = positiveInteger('event-size', raw.eventSize);
-    const partitions = positiveInteger('partitions', raw.partitions);
-    const caseTimeoutMs = positiveInteger('case-timeout-ms', raw.caseTimeoutMs);
+    const { eventSize, partitions, caseTimeoutMs, commitEvery } = parseShared(raw, ['eventSize', 'partitions', 'caseTimeoutMs', 'commitEvery']);
     const streams = sized('streams', 'streams', size.streams);
     const writers = positiveIntegers('writers', raw.writers);
     const hotWriters = positiveIntegers('hot-writers', raw.hotWriters);
@@ -175,7 +174,7 @@ export const compare: Scenario<CompareOptions> = {
         appends: sized('events', 'events', size.events),
         eventSize,
         partitions,
-        commitEvery: positiveIntegers('commit-every', raw.commitEvery),
+        commitEvery,
         rawTransactions: sized('raw-transactions', 'rawTransactions', size.rawTransactions),
         caseTimeoutMs,
       },

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { partitionForKey } from '../../src/index.js';
 import { positiveInteger, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
+import { defineShared, parseShared } from '../options.js';
 import { latencySummary, medianFormatter, perSecond, round } from '../stats.js';
 import { payloadOf, withFreshStore } from '../store-fixture.js';
 
@@ -119,22 +120,20 @@ export const growth: Scenario<GrowthOptions> = {
     command
       .option('--from <n>', 'partitions the store is created with', '4')
       .option('--to <n>', 'partitions it grows to', '12')
-      .option('--streams <n>', 'distinct streams', '1000')
       .option('--concurrency <n>', 'appends in flight', '32')
       .option('--before <s>', 'seconds of load before the growth', '5')
-      .option('--after <s>', 'seconds of load after it', '5')
-      .option('--event-size <bytes>', 'JSON size of each event', '256');
+      .option('--after <s>', 'seconds of load after it', '5');
+    defineShared(command, ['streams', 'eventSize']);
   },
 
   parseOptions(raw) {
     const o: GrowthOptions = {
       from: positiveInteger('from', raw.from),
       to: positiveInteger('to', raw.to),
-      streams: positiveInteger('streams', raw.streams),
+      ...parseShared(raw, ['streams', 'eventSize']),
       concurrency: positiveInteger('concurrency', raw.concurrency),
       beforeS: positiveInteger('before', raw.before),
       afterS: positiveInteger('after', raw.after),
-      eventSize: positiveInteger('event-size', raw.eventSize),
     };
     if (o.to <= o.from) throw new Error('--to must be larger than --from');
     if (o.concurrency > o.streams) throw new Error('--concurrency needs at least as many --streams');

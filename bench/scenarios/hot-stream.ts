@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { account } from '../../examples/bank-account.js';
 import type { EventStore } from '../../src/index.js';
 import { positiveInteger, positiveIntegers, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
+import { defineShared, parseShared } from '../options.js';
 import { latencySummary, medianFormatter, perSecond, round } from '../stats.js';
 import { randomSuffix, withFreshStore } from '../store-fixture.js';
 
@@ -73,14 +74,11 @@ export const hotStream: Scenario<HotStreamOptions> = {
   description: 'one stream, 8 and 32 concurrent writers: commands/s through execute (at the owner) vs handle (client-side, retries on conflict)',
 
   defineOptions(command: Command) {
-    command
-      .option('--writers <list>', 'concurrent writers on the one stream, one measurement per value', '8,32')
-      .option('--commands <n>', 'commands per measurement', '1000')
-      .option('--partitions <n>', 'partitions of the fresh store', '12');
+    defineShared(command, ['writers', 'partitions']).option('--commands <n>', 'commands per measurement', '1000');
   },
 
   parseOptions(raw) {
-    return { writers: positiveIntegers('writers', raw.writers), commands: positiveInteger('commands', raw.commands), partitions: positiveInteger('partitions', raw.partitions) };
+    return { ...parseShared(raw, ['writers', 'partitions']), commands: positiveInteger('commands', raw.commands) };
   },
 
   run,

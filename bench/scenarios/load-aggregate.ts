@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { account } from '../../examples/bank-account.js';
 import type { EventStore } from '../../src/index.js';
 import { positiveInteger, positiveIntegers, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
+import { defineShared, parseShared } from '../options.js';
 import { median, medianFormatter, round } from '../stats.js';
 import { randomSuffix, withFreshStore } from '../store-fixture.js';
 
@@ -75,8 +76,8 @@ export const loadAggregate: Scenario<LoadAggregateOptions> = {
     command
       .option('--lengths <list>', 'stream lengths (events), one measurement per value', '100,10000,100000')
       .option('--tail <n>', 'events appended after the snapshot', '50')
-      .option('--loads <n>', 'loads per measurement (the median is reported)', '20')
-      .option('--partitions <n>', 'partitions of the fresh store', '12');
+      .option('--loads <n>', 'loads per measurement (the median is reported)', '20');
+    defineShared(command, ['partitions']);
   },
 
   parseOptions(raw) {
@@ -84,7 +85,7 @@ export const loadAggregate: Scenario<LoadAggregateOptions> = {
       lengths: positiveIntegers('lengths', raw.lengths),
       tail: positiveInteger('tail', raw.tail),
       loads: positiveInteger('loads', raw.loads),
-      partitions: positiveInteger('partitions', raw.partitions),
+      ...parseShared(raw, ['partitions']),
     };
   },
 

@@ -12,6 +12,7 @@ import { KafkaProducer } from '../../src/kafka/index.js';
 import { packageVersion } from '../environment.js';
 import { runWindowed } from '../load.js';
 import { positiveInteger, positiveIntegers, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
+import { defineShared, parseShared } from '../options.js';
 import { latencySummary, perSecond, round } from '../stats.js';
 import { withFreshTopic } from '../topics.js';
 
@@ -433,10 +434,7 @@ export const rawProduce: Scenario<RawProduceOptions> = {
       .option('--clients <list>', `clients to measure (${clientNames.join(',')})`, clientNames.join(','))
       .option('--records <n>', 'records per idempotent throughput measurement', '200000')
       .option('--record-size <bytes>', 'value size of every record', '256')
-      .option('--partitions <n>', 'partitions of each fresh topic', '12')
-      .option('--replication-factor <n>', 'replication factor of each fresh topic', '1')
       .option('--window <n>', 'Scribe client: sends (one record each) in flight, idempotent throughput', '20000')
-      .option('--commit-every <list>', 'transactional: commit every N records, one measurement per N', '100,1000')
       .option('--transactions <n>', 'transactions (of N records each) per transactional measurement', '20')
       .option('--group-commit-writers <list>', 'Scribe client: writers each waiting on the commit of its one record, one measurement per value', '64')
       .option('--group-commit-records <n>', 'records per group-commit measurement', '12000')
@@ -444,8 +442,13 @@ export const rawProduce: Scenario<RawProduceOptions> = {
       .option('--latency-window <n>', 'sends (one record each) in flight in the latency measurement', '8')
       .option('--kafkajs-batch <n>', 'KafkaJS: records per send() call in throughput measurements', '1000')
       .option('--kafkajs-window <n>', 'KafkaJS: send() calls in flight, idempotent throughput', '4')
-      .option('--kafkajs-initial-retry-ms <n>', "KafkaJS: retry.initialRetryTime (default: KafkaJS's own, 300 ms)")
-      .option('--case-timeout-ms <n>', 'give up on one measurement after this long', '180000');
+      .option('--kafkajs-initial-retry-ms <n>', "KafkaJS: retry.initialRetryTime (default: KafkaJS's own, 300 ms)");
+    defineShared(command, ['partitions', 'replicationFactor', 'commitEvery', 'caseTimeoutMs'], {
+      partitions: { description: 'partitions of each fresh topic' },
+      replicationFactor: { description: 'replication factor of each fresh topic' },
+      commitEvery: { description: 'transactional: commit every N records, one measurement per N' },
+      caseTimeoutMs: { description: 'give up on one measurement after this long' },
+    });
   },
 
   parseOptions(raw) {
@@ -460,10 +463,8 @@ export const rawProduce: Scenario<RawProduceOptions> = {
       clients: clients as ClientName[],
       records: positiveInteger('records', raw.records),
       recordSize: positiveInteger('record-size', raw.recordSize),
-      partitions: positiveInteger('partitions', raw.partitions),
-      replicationFactor: positiveInteger('replication-factor', raw.replicationFactor),
+      ...parseShared(raw, ['partitions', 'replicationFactor', 'commitEvery', 'caseTimeoutMs']),
       window: positiveInteger('window', raw.window),
-      commitEvery: positiveIntegers('commit-every', raw.commitEvery),
       transactions: positiveInteger('transactions', raw.transactions),
       groupCommitWriters: positiveIntegers('group-commit-writers', raw.groupCommitWriters),
       groupCommitRecords: positiveInteger('group-commit-records', raw.groupCommitRecords),
@@ -472,7 +473,6 @@ export const rawProduce: Scenario<RawProduceOptions> = {
       kafkajsBatch: positiveInteger('kafkajs-batch', raw.kafkajsBatch),
       kafkajsWindow: positiveInteger('kafkajs-window', raw.kafkajsWindow),
       kafkajsInitialRetryMs: raw.kafkajsInitialRetryMs === undefined ? undefined : positiveInteger('kafkajs-initial-retry-ms', raw.kafkajsInitialRetryMs),
-      caseTimeoutMs: positiveInteger('case-timeout-ms', raw.caseTimeoutMs),
     };
   },
 

@@ -18,6 +18,7 @@ import { partitionForKey } from '../../src/partitioning/murmur2.js';
 import { eventHeaders, jsonContentType, type EncodedEvent } from '../../src/records/event-record.js';
 import { ensureTopics } from '../../src/store/topics.js';
 import { positiveInteger, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
+import { defineShared, parseShared } from '../options.js';
 import { latencySummary, median, medianFormatter, perSecond, round } from '../stats.js';
 import { benchDataDir, deleteStoreTopics, memory, payloadOf, randomSuffix } from '../store-fixture.js';
 
@@ -201,11 +202,12 @@ export const readStream: Scenario<ReadStreamOptions> = {
       .option('--other-streams <n>', 'how many other streams those events belong to', '10000')
       .option('--events <n>', 'events of the stream that is read', '1000')
       .option('--reads <n>', 'timed reads of the whole stream per store, after the first', '31')
-      .option('--event-size <bytes>', 'size of each event\'s encoded (JSON) data', '256')
-      .option('--partitions <n>', 'partitions of each store', '12')
-      .option('--replication-factor <n>', 'replication factor of each store', '1')
-      .option('--fill-commit-every <n>', 'records per transaction of the producer that fills the partitions', '10000')
-      .option('--case-timeout-ms <n>', 'bound on the first read (the index build)', '600000');
+      .option('--fill-commit-every <n>', 'records per transaction of the producer that fills the partitions', '10000');
+    defineShared(command, ['eventSize', 'partitions', 'replicationFactor', 'caseTimeoutMs'], {
+      partitions: { description: 'partitions of each store' },
+      replicationFactor: { description: 'replication factor of each store' },
+      caseTimeoutMs: { description: 'bound on the first read (the index build)', defaultValue: '600000' },
+    });
   },
 
   parseOptions(raw) {
@@ -214,11 +216,8 @@ export const readStream: Scenario<ReadStreamOptions> = {
       otherStreams: positiveInteger('other-streams', raw.otherStreams),
       events: positiveInteger('events', raw.events),
       reads: positiveInteger('reads', raw.reads),
-      eventSize: positiveInteger('event-size', raw.eventSize),
-      partitions: positiveInteger('partitions', raw.partitions),
-      replicationFactor: positiveInteger('replication-factor', raw.replicationFactor),
+      ...parseShared(raw, ['eventSize', 'partitions', 'replicationFactor', 'caseTimeoutMs']),
       fillCommitEvery: positiveInteger('fill-commit-every', raw.fillCommitEvery),
-      caseTimeoutMs: positiveInteger('case-timeout-ms', raw.caseTimeoutMs),
     };
   },
 

@@ -5,9 +5,11 @@
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import type { EventStore, KafkaEventStore } from '../../src/index.js';
-import { localBrokerPids, machineCpu, processCpuS } from '../cpu.js';
+import type { KafkaEventStore } from '../../src/index.js';
+import { appendsPerTransaction } from '../committed-batches.js';
+import { localBrokerPids, machineCpu, processCpuS } from '../../test/support/cpu.js';
 import { positiveInteger, positiveIntegers, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
+import { defineShared, parseShared } from '../options.js';
 import { latencySummary, median, medianFormatter, perSecond, round } from '../stats.js';
 import { benchDataDir, payloadOf, withFreshStore } from '../store-fixture.js';
 import type { LoadTarget, WindowReport } from '../writer-process.js';
@@ -192,11 +194,13 @@ function ownersOf(writers: readonly BenchWriter[], owned: readonly number[][]): 
 /** Sums the writers' window reports: events/s and latencies over all processes. */
 function loadFigures(reports: readonly WindowReport[], wallMs: number) {
   const acks = reports.reduce((sum, r) => sum + r.acks, 0);
+  // From the owners' batch-committed events: each transaction counted once, by the process that committed it.
   const transactions = reports.reduce((sum, r) => sum + r.transactions, 0);
+  const appendsCommitted = reports.reduce((sum, r) => sum + r.appendsCommitted, 0);
   const latency = latencySummary(reports.flatMap((r) => r.latenciesMs));
   const failures: Record<string, number> = {};
   for (const r of reports) for (const [code, count] of Object.entries(r.failures)) failures[code] = (failures[code] ?? 0) + count;
-  return { acks, eventsPerSec: perSecond(acks, wallMs), latency, transactions, appendsPerTransaction: round(acks / Math.max(1, transactions), 2), failures };
+  return { acks, eventsPerSec: perSecond(acks, wallMs), latency, transactions, appendsPerTransaction: appendsPerTransaction({ transactions, appends: appendsCommitted }), failures };
 }
 
 /** What one repetition's steps share: the options, the broker's pids, the figures so far. */
@@ -236,8 +240,14 @@ async function measureStep(r: Run, writers: readonly BenchWriter[]): Promise<voi
     [`${key}.eventsPerSec`]: load.eventsPerSec,
     [`${key}.p50Ms`]: load.latency.p50Ms,
     [`${key}.p99Ms`]: load.latency.p99Ms,
-    [`${key}.appendsPerTransaction`]: load.appendsPerTransaction,
-    [`${key}.transactionsPerSec`]: perSecond(load.transactions, after.at - before.at),
+    // Left out when the writers reported no transaction (a build whose writer does not emit batch-committed).
+    ...(load.appendsPerTransaction === undefined
+      ? {}
+      : {
+          [`${key}.appendsPerTransaction`]: load.appendsPerTransaction,
+          [`${key}.transactionsPerSec`]: perSecond(load.transactions, after.at - before.at),
+          [`${key}.cpu.brokerUsPerTransaction`]: round((cpu.broker * cpu.wallS * 1e6) / load.transactions, 1),
+        }),
     [`${key}.failures`]: Object.values(load.failures).reduce((sum, c) => sum + c, 0),
     [`${key}.cpu.writersCores`]: cpu.writers,
     [`${key}.cpu.busiestWriterCores`]: Math.max(...cpu.perWriter),
@@ -249,7 +259,6 @@ async function measureStep(r: Run, writers: readonly BenchWriter[]): Promise<voi
     [`${key}.cpu.writersUsPerEvent`]: usPerEvent(cpu.writers),
     [`${key}.cpu.brokerUsPerEvent`]: usPerEvent(cpu.broker),
     [`${key}.cpu.ownUsPerEvent`]: usPerEvent(cpu.writers + cpu.broker + cpu.parent),
-    [`${key}.cpu.brokerUsPerTransaction`]: round((cpu.broker * cpu.wallS * 1e6) / Math.max(1, load.transactions), 1),
     [`${key}.idle.writersCores`]: idle.writers,
     [`${key}.idle.brokerCores`]: idle.broker,
     [`${key}.idle.machineBusyCores`]: idle.machineBusy,
@@ -267,7 +276,7 @@ async function measureStep(r: Run, writers: readonly BenchWriter[]): Promise<voi
     brokerPids,
   };
   r.context.log(
-    `${n} writer process(es): ${load.eventsPerSec} events/s, p50 ${load.latency.p50Ms} ms, p99 ${load.latency.p99Ms} ms, ${load.appendsPerTransaction} appends/txn; cores: writers ${cpu.writers} (${cpu.perWriter.join(' + ')}), broker ${cpu.broker}, bench ${cpu.parent}, machine busy ${cpu.machineBusy} (other work ${cpu.other}); idle: writers ${idle.writers}, broker ${idle.broker}, machine ${idle.machineBusy}`,
+    `${n} writer process(es): ${load.eventsPerSec} events/s, p50 ${load.latency.p50Ms} ms, p99 ${load.latency.p99Ms} ms, ${load.appendsPerTransaction ?? '-'} appends/txn; cores: writers ${cpu.writers} (${cpu.perWriter.join(' + ')}), broker ${cpu.broker}, bench ${cpu.parent}, machine busy ${cpu.machineBusy} (other work ${cpu.other}); idle: writers ${idle.writers}, broker ${idle.broker}, machine ${idle.machineBusy}`,
   );
 }
 
@@ -362,17 +371,14 @@ export const scaleOut: Scenario<ScaleOutOptions> = {
   defineOptions(command: Command) {
     command
       .option('--processes <list>', 'writer processes at each measured step, ascending (processes join between steps)', '1,2,4')
-      .option('--partitions <n>', 'partitions of the fresh store', '12')
-      .option('--replication-factor <n>', 'replication factor of the fresh store', '1')
-      .option('--event-size <bytes>', "size of each event's encoded (JSON) data", '256')
       .option('--concurrency <n>', 'appends in flight in all, split evenly over the processes', '64')
-      .option('--streams <n>', 'streams in all, split evenly over the processes', '1000')
       .option('--load-at <target>', "'owned': each process appends to streams of the partitions it owns (fast path); 'all': to streams of every partition (most go through <store>.appends)", 'owned')
       .option('--measure <s>', 'seconds of each measurement window', '15')
       .option('--idle <s>', 'seconds of CPU measurement with the processes connected but no load, at each step', '3')
       .option('--warm <s>', 'seconds of load after each (re)start before the window opens', '2')
       .option('--probe-interval-ms <n>', 'pause between two probe appends to one partition during a join or leave', '20')
       .option('--settle-timeout-ms <n>', 'give up waiting for the writer group to settle after this long', '90000');
+    defineShared(command, ['partitions', 'replicationFactor', 'eventSize', 'streams'], { streams: { description: 'streams in all, split evenly over the processes' } });
   },
 
   parseOptions(raw) {
@@ -380,11 +386,8 @@ export const scaleOut: Scenario<ScaleOutOptions> = {
     if (loadAt !== 'owned' && loadAt !== 'all') throw new Error(`--load-at must be 'owned' or 'all', not "${loadAt}"`);
     const o: ScaleOutOptions = {
       processes: positiveIntegers('processes', raw.processes),
-      partitions: positiveInteger('partitions', raw.partitions),
-      replicationFactor: positiveInteger('replication-factor', raw.replicationFactor),
-      eventSize: positiveInteger('event-size', raw.eventSize),
+      ...parseShared(raw, ['partitions', 'replicationFactor', 'eventSize', 'streams']),
       concurrency: positiveInteger('concurrency', raw.concurrency),
-      streams: positiveInteger('streams', raw.streams),
       loadAt,
       measureS: positiveInteger('measure', raw.measure),
       idleS: positiveInteger('idle', raw.idle),
@@ -406,8 +409,8 @@ export const scaleOut: Scenario<ScaleOutOptions> = {
       `A fresh ${o.partitions}-partition store (RF ${o.replicationFactor}). Writer processes (bench/writer-process.ts, each a separate OS process with its own EventStore, writer: true, own local index under .scribe/bench/) join its writer group one step after another: ${steps}. Before each step is measured the group must have settled (every process reports its ownedPartitions over IPC; together they own every partition, each at least one, none twice).`,
       o.loadAt === 'owned'
         ? `Where the load comes from: each writer process generates it for the partitions it owns, so every append takes the fast path. This measures what the issue asks, whether the owners' capacity grows with their number: a single non-writer load generator would send every append through <store>.appends, and its own cost (a produce, a reply to consume, per append, all in one Node process) would be the ceiling whatever the number of owners; load spread over all streams from each process would mix the owners' capacity with the remote path's cost, which grows with the share of remote appends ((N-1)/N). --load-at all measures that case.`
-        : `Where the load comes from: each writer process appends to streams of every partition, as a client that does not know the owners would; with N processes, (N-1)/N of the appends go through <store>.appends to their owner. This mixes the owners' capacity with the remote path's cost. appendsPerTransaction is a lower bound here: each process sees only its own appends' offsets, so another process's append in the same transaction looks like a gap and the transactions are overcounted.`,
-      `Load: ${o.concurrency} appends in flight in all, split evenly over the processes, over ${o.streams} new streams in all; worker w of c in a process appends to its streams w, w+c, ... in turn with the exact expected version (as append-uncontended), one ${o.eventSize}-byte event per append. After each join the load restarts on fresh streams of the new ownership; ${o.warmS} s of load, then a ${o.measureS} s window. Events/s: appends acknowledged in the window (summed over the processes) / window; latency from append() to its result. appendsPerTransaction from the appends' positions (store-fixture's transactionsFromOffsets).`,
+        : `Where the load comes from: each writer process appends to streams of every partition, as a client that does not know the owners would; with N processes, (N-1)/N of the appends go through <store>.appends to their owner. This mixes the owners' capacity with the remote path's cost.`,
+      `Load: ${o.concurrency} appends in flight in all, split evenly over the processes, over ${o.streams} new streams in all; worker w of c in a process appends to its streams w, w+c, ... in turn with the exact expected version (as append-uncontended), one ${o.eventSize}-byte event per append. After each join the load restarts on fresh streams of the new ownership; ${o.warmS} s of load, then a ${o.measureS} s window. Events/s: appends acknowledged in the window (summed over the processes) / window; latency from append() to its result. appendsPerTransaction: the appends the owners' transactions carried in the window / those transactions, from each process's batch-committed events.`,
       `Idle cost: at each step, before the load starts, ${o.idleS} s with the processes connected and no appends (their consumers keep fetching and heartbeating): idle.* cores.`,
       'CPU in cores (CPU seconds per wall second) over the window: each writer process from process.cpuUsage() reported over IPC; the broker JVM and the whole machine from /proc (/proc/<pid>/stat, /proc/stat); "other" is the machine minus these processes and the bench process (others\' work on the shared machine).',
       `Pause on a join or a leave, under load: while processes are added (between steps) and when the last one leaves at the end (close(): it leaves the group), the bench process's own store (writer: false) keeps one probe append in flight per partition (${o.probeIntervalMs} ms apart), which goes through <store>.appends to the current owner. Per partition, the longest interval between two acknowledged probe appends from shortly before the change until every partition has answered after the group settled; pauseMedianMs and pauseMaxMs over the partitions, next to the probe's steady gap (interval plus one remote append). The same from the load itself (loadGap*): per partition that had load appends before the change and after the group settled, the longest interval between two acknowledged ones (all processes' merged), next to the longest such interval in the second before the change (loadSteadyGapMs, median over the partitions); the load keeps its streams through the change, so appends to a partition that moves go to its new owner through <store>.appends. When a process leaves, its own load stops, so its partitions count only in the probe's figures. settleMs: from the start of the change (for a join, the fork: it includes the new process's start and connect) until the group has settled. The writer group uses the eager rebalance protocol: every writer is stopped and restarted at every rebalance, so kept partitions pause too (pauseKeptMedianMs).`,

@@ -3,7 +3,7 @@
 // partition writer's batch, so that commands on one stream follow each other without retries.
 import { LRUCache } from 'lru-cache';
 import type { EncodedEvent } from '../records/event-record.js';
-import { describeValue, InvalidArgumentError } from '../errors.js';
+import { describeValue, InvalidArgumentError, ScribeError } from '../errors.js';
 import { CommandRejectedError, DeciderNotRegisteredError } from '../streams/errors.js';
 import type { AppendResult } from '../streams/event.js';
 import { commandEventId, type CommandDecision } from '../appends/append-batch.js';
@@ -152,4 +152,16 @@ function stateKey(decider: string, streamId: string): string {
 /** What `decide` returns must be an array of events. */
 export function validateDecision(events: unknown): asserts events is readonly unknown[] {
   if (!Array.isArray(events)) throw new InvalidArgumentError('decider.decide', `must return an array of events, returned ${describeValue(events)}`);
+}
+
+/**
+ * What `execute` answers when the decider refuses a command, wherever it ran: a thrown Scribe
+ * error stands as it is; anything else becomes CommandRejectedError carrying the decider's
+ * error's name, code and message, with the error itself as `cause` (in the owner's process).
+ */
+export function commandRefusal(error: unknown, streamId: string): ScribeError {
+  if (error instanceof ScribeError) return error;
+  const refusal = error instanceof Error ? error : new Error(String(error));
+  const code = (refusal as { code?: unknown }).code;
+  return new CommandRejectedError(streamId, refusal.name, typeof code === 'string' ? code : undefined, refusal.message, { cause: error });
 }

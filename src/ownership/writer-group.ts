@@ -6,10 +6,12 @@ import type { TopicPartition } from '@confluentinc/kafka-javascript';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { KafkaConsumer, type KafkaConnection } from '../kafka/index.js';
 import type { RoutingLog } from '../partitioning/routing-log.js';
-import { decodeRequest, type AppendRequest } from '../records/append-request.js';
+import type { CommandRequest, Envelope } from '../owner-protocol/messages.js';
+import { decodeRequest } from '../owner-protocol/wire.js';
+import type { StoreEvent } from '../instrumentation/store-events.js';
 import type { IndexFollower } from '../stream-index/follower.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
-import { PartitionWriter, type PendingAppend, type RemoteOrigin } from '../writer/partition-writer.js';
+import { PartitionWriter, type RemoteOrigin } from '../writer/partition-writer.js';
 
 /** The consumer group of a store's writer processes. */
 export function writerGroupId(store: string): string {
@@ -31,8 +33,10 @@ export interface WriterGroupOptions {
   readonly maxConcurrentTransactions: number;
   readonly maxBatch: number;
   readonly log: (line: string) => void;
+  /** Receives the store's typed events: this group's ownership changes, its writers' batches. */
+  readonly instrument?: (event: StoreEvent) => void;
   /** Hands a command request (rather than events) to whoever runs commands in this process. */
-  readonly onCommand: (request: AppendRequest, writer: PartitionWriter, origin: RemoteOrigin) => void;
+  readonly onCommand: (request: CommandRequest & Envelope, writer: PartitionWriter, origin: RemoteOrigin) => void;
 }
 
 export class WriterGroup {
@@ -105,6 +109,7 @@ export class WriterGroup {
 
   private assigned(partitions: TopicPartition[]): void {
     for (const { partition } of partitions) this.startWriter(partition);
+    if (partitions.length > 0) this.options.instrument?.({ type: 'ownership-gained', partitions: partitions.map((p) => p.partition) });
   }
 
   private revoked(partitions: TopicPartition[]): void {
@@ -113,6 +118,7 @@ export class WriterGroup {
       this.writers.delete(partition);
       void writer?.close();
     }
+    if (partitions.length > 0) this.options.instrument?.({ type: 'ownership-lost', partitions: partitions.map((p) => p.partition) });
   }
 
   private startWriter(partition: number): void {
@@ -170,27 +176,28 @@ export class WriterGroup {
         const request = decodeRequest(message);
         if (!writer || !request) continue;
         const remote: RemoteOrigin = { requester: request.requester, requestId: request.requestId, offset: message.offset, deadline: request.deadline };
-        if (request.handOver) {
-          // The requester learns the outcome from the reply (or, failing that, from the routing log).
-          writer.sealShard(request.handOver.generation, request.handOver.to, remote).catch(() => undefined);
-          continue;
+        switch (request.kind) {
+          case 'seal':
+            // The requester learns the outcome from the reply (or, failing that, from the routing log).
+            writer.sealShard(request.generation, request.to, remote).catch(() => undefined);
+            break;
+          case 'command':
+            this.options.onCommand(request, writer, remote);
+            break;
+          case 'append':
+            writer.enqueue({
+              streamId: request.streamId,
+              partitionKey: request.partitionKey,
+              expectedVersion: request.expectedVersion,
+              events: request.events,
+              ...(request.snapshot ? { snapshot: request.snapshot } : {}),
+              remote,
+              // The requester learns the outcome from the reply the writer commits.
+              resolve: () => undefined,
+              reject: () => undefined,
+            });
+            break;
         }
-        if (request.command) {
-          this.options.onCommand(request, writer, remote);
-          continue;
-        }
-        const append: PendingAppend = {
-          streamId: request.streamId,
-          partitionKey: request.partitionKey,
-          expectedVersion: request.expectedVersion,
-          events: request.events,
-          ...(request.snapshot ? { snapshot: request.snapshot } : {}),
-          remote,
-          // The requester learns the outcome from the reply the writer commits.
-          resolve: () => undefined,
-          reject: () => undefined,
-        };
-        writer.enqueue(append);
       }
     }
   }

@@ -3,7 +3,7 @@
 // by owners (seals, opens) and by `grow` (generations) reach every process.
 import { withTimeout } from '../errors.js';
 import { KafkaConsumer, KafkaProducer, type KafkaAdmin, type KafkaConnection } from '../kafka/index.js';
-import { decodeRoutingEntry, encodeGeneration, type RoutingEntry } from '../records/routing-record.js';
+import { decodeRoutingEntry, encodeGeneration, type RoutingEntry } from './routing-record.js';
 import { RoutingTable, type ShardMove } from './routing.js';
 
 export type RoutingListener = (entry: RoutingEntry) => void;

@@ -8,6 +8,7 @@ import { brokersFromEnvironment, validateBrokers } from '../kafka/index.js';
 import { unknownEventPolicies, type EventSchemas, type UnknownEventPolicy } from '../schemas/event-schemas.js';
 import { compatibilityLevels, type SchemaRegistryOptions } from '../schemas/schema-registry.js';
 import { operationDefaults, schemasOption } from './operation-arguments.js';
+import type { StoreListener } from '../instrumentation/store-events.js';
 import { booleanOption, functionOption, integerOption, maxTimeoutMs, messageOf, oneOf, validateName, validateOptions, validateStoreName } from './validation.js';
 
 export interface ConnectOptions {
@@ -53,8 +54,17 @@ export interface ConnectOptions {
   readonly schemaRegistry?: SchemaRegistryOptions;
   /** Names the process in broker logs and metrics. */
   readonly clientId?: string;
-  /** Receives the store's operational messages (writers starting, stopping, failing). */
+  /**
+   * Receives the store's operational events as one line each (writers starting, stopping,
+   * failing, ownership changes); per-append and per-batch events go to `on` listeners only.
+   */
   readonly log?: (line: string) => void;
+  /**
+   * Listeners for the store's typed events (see StoreEvent): batches committed and aborted,
+   * appends settled, ownership, index and subscription progress. They run synchronously on the
+   * store's path: keep them cheap. One that throws is reported once and otherwise ignored.
+   */
+  readonly on?: StoreListener | readonly StoreListener[];
 }
 
 export const defaults = {
@@ -69,7 +79,7 @@ export const defaults = {
 };
 
 /** Connect options as checked, with their defaults. */
-interface ValidConnectOptions {
+export interface ValidConnectOptions {
   readonly store: string;
   readonly brokers: string[];
   readonly partitions: number;
@@ -81,7 +91,8 @@ interface ValidConnectOptions {
   readonly onUnknownEvent: UnknownEventPolicy;
   readonly schemaRegistry: SchemaRegistryOptions | undefined;
   readonly clientId: string;
-  readonly log: (line: string) => void;
+  readonly log: ((line: string) => void) | undefined;
+  readonly listeners: StoreListener[];
 }
 
 /** Checks every connect option and names the one at fault; nothing has started yet. */
@@ -146,6 +157,19 @@ export function validateConnectOptions(input: unknown): ValidConnectOptions {
     validateName(options.clientId, 'clientId', 200);
     clientId = options.clientId;
   }
-  const log = functionOption<(line: string) => void>(options.log, 'log') ?? (() => undefined);
-  return { store: options.store, brokers: [...brokers], partitions, replicationFactor, writer, dataDir, settings, schemas, onUnknownEvent, schemaRegistry, clientId, log };
+  const log = functionOption<(line: string) => void>(options.log, 'log');
+  const listeners = validateListeners(options.on);
+  return { store: options.store, brokers: [...brokers], partitions, replicationFactor, writer, dataDir, settings, schemas, onUnknownEvent, schemaRegistry, clientId, log, listeners };
+}
+
+/** `on`: a function or an array of functions. */
+function validateListeners(on: unknown): StoreListener[] {
+  if (on === undefined) return [];
+  if (typeof on === 'function') return [on as StoreListener];
+  if (!Array.isArray(on)) throw new InvalidArgumentError('on', `must be a function or an array of functions, got ${describeValue(on)}`);
+  // Array.from reads a sparse array's holes as undefined: refused like any other non-function.
+  return Array.from(on as unknown[], (listener, i) => {
+    if (typeof listener !== 'function') throw new InvalidArgumentError(`on[${i}]`, `must be a function, got ${describeValue(listener)}`);
+    return listener as StoreListener;
+  });
 }

@@ -2,17 +2,19 @@
 // subscribe, close. Appends go to the partition's owner: this process when it owns the
 // partition (the fast path), else through `<store>.appends`.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { describeValue, InvalidArgumentError, TimeoutError, withTimeout } from '../errors.js';
-import { KafkaAdmin, parkedClients, type KafkaConnection } from '../kafka/index.js';
+import { performance } from 'node:perf_hooks';
+import { describeValue, InvalidArgumentError, type ScribeError } from '../errors.js';
+import { parkedClients, type KafkaAdmin, type KafkaConnection } from '../kafka/index.js';
 import { evolveWith, loadAggregate, snapshotIfDue } from '../aggregates/aggregate-state.js';
-import { CommandRunner, decideOrRefuse, validateDecision, type AnyDecider, type ExecuteResult } from '../aggregates/command-runner.js';
+import { decideOrRefuse, type AnyDecider, type CommandRunner, type ExecuteResult } from '../aggregates/command-runner.js';
 import type { Decider, DomainEvent, LoadedState } from '../aggregates/decider.js';
-import { WriterGroup, writerGroupId } from '../ownership/writer-group.js';
+import type { Instrumentation } from '../instrumentation/instrumentation.js';
+import type { StoreListener } from '../instrumentation/store-events.js';
+import { writerGroupId, type WriterGroup } from '../ownership/writer-group.js';
+import type { Owner } from '../owner-protocol/messages.js';
 import type { EncodedEvent } from '../records/event-record.js';
-import type { PartitionWriter, PendingSnapshot } from '../writer/partition-writer.js';
-import { RoutingLog } from '../partitioning/routing-log.js';
+import type { PendingSnapshot } from '../writer/partition-writer.js';
+import type { RoutingLog } from '../partitioning/routing-log.js';
 import type { ShardMove } from '../partitioning/routing.js';
 import {
   readDirections,
@@ -24,24 +26,24 @@ import {
   type LoadOptions,
   type ReadStreamOptions,
 } from '../contract/event-store.js';
-import { eventReader, type EventReader } from '../schemas/event-schemas.js';
-import { RegisteredSchemas } from '../schemas/schema-registry.js';
-import { IndexFollower } from '../stream-index/follower.js';
-import { StreamIndex } from '../stream-index/stream-index.js';
+import type { EventReader } from '../schemas/event-schemas.js';
+import type { IndexFollower } from '../stream-index/follower.js';
+import type { StreamIndex } from '../stream-index/stream-index.js';
 import { AppendOutcomeUnknownError, OwnershipChangedError, StoreClosedError, StreamNotFoundError, WrongExpectedVersionError } from '../streams/errors.js';
 import type { AppendResult, EventData, RecordedEvent } from '../streams/event.js';
 import { validateExpectedVersion, type ExpectedVersion } from '../streams/expected-version.js';
+import { composeStore, type CompositionProbe, type StoreParts } from './composition.js';
 import { growStore, type GrowOptions, type GrowthResult } from './growth.js';
-import { RemoteAppends } from './remote-appends.js';
+import { localOwner } from './local-owner.js';
+import type { RemoteAppends } from './remote-appends.js';
 import { Subscription, type EventHandler, type SubscribeOptions } from './subscription.js';
 import { defaultStopTimeoutMs, validateSubscriptionStart } from './operation-arguments.js';
-import { ensureTopics, topicNames, type StoreLayout } from './topics.js';
+import type { StoreLayout } from './topics.js';
 import { defaults, validateConnectOptions, type ConnectOptions } from './connect-options.js';
 import {
   encodeEvents,
   integerOption,
   maxTimeoutMs,
-  messageOf,
   oneOf,
   validateCommand,
   validateDecider,
@@ -76,108 +78,58 @@ export class KafkaEventStore implements EventStore {
   /** Per partition, the offset this process's reads reach at least: past every append acknowledged to it. */
   private readonly readFloor = new Map<number, number>();
   private readonly subscriptions = new Set<Subscription>();
+  private readonly connection: KafkaConnection;
+  private readonly layout: StoreLayout;
+  private readonly admin: KafkaAdmin;
+  private readonly index: StreamIndex;
+  private readonly follower: IndexFollower;
+  private readonly routing: RoutingLog;
+  private readonly remote: RemoteAppends;
+  private readonly writers: WriterGroup | undefined;
+  private readonly commands: CommandRunner;
+  private readonly read: EventReader;
+  private readonly instrumentation: Instrumentation;
+  /** This process's owners, one per writer: the same writer is reached through the same owner. */
+  private readonly localOwners = new WeakMap<object, Owner>();
 
   private constructor(
-    private readonly connection: KafkaConnection,
-    private readonly layout: StoreLayout,
-    private readonly admin: KafkaAdmin,
-    private readonly index: StreamIndex,
-    private readonly follower: IndexFollower,
-    private readonly routing: RoutingLog,
-    private readonly remote: RemoteAppends,
-    private readonly writers: WriterGroup | undefined,
-    private readonly commands: CommandRunner,
-    private readonly read: EventReader,
-    private readonly settings: { appendTimeoutMs: number; closeTimeoutMs: number; maxEventBytes: number; encoding: EventEncoding; log: (line: string) => void },
-  ) {}
+    parts: StoreParts,
+    private readonly settings: { appendTimeoutMs: number; closeTimeoutMs: number; maxEventBytes: number; encoding: EventEncoding },
+  ) {
+    ({
+      connection: this.connection,
+      layout: this.layout,
+      admin: this.admin,
+      index: this.index,
+      follower: this.follower,
+      routing: this.routing,
+      remote: this.remote,
+      writers: this.writers,
+      commands: this.commands,
+      read: this.read,
+      instrumentation: this.instrumentation,
+    } = parts);
+  }
 
   static async connect(options: ConnectOptions): Promise<KafkaEventStore> {
+    return KafkaEventStore.compose(options, {});
+  }
+
+  /** @internal `connect` with a probe into its steps (the lifecycle specification fails each in turn). */
+  static async compose(options: ConnectOptions, probe: CompositionProbe): Promise<KafkaEventStore> {
     // Every option is checked before any client starts: a refused connect leaves nothing behind.
     const valid = validateConnectOptions(options);
-    const { store: storeName, brokers, partitions, replicationFactor, settings, log } = valid;
-    const connection: KafkaConnection = { brokers, clientId: valid.clientId };
-    const dataDir = valid.dataDir;
-    // Before any topic exists: an incompatible schema must fail the deploy, not a later append,
-    // and a connect refused for it must not have created the store.
-    const encoding: EventEncoding = {
-      ...(valid.schemas ? { schemas: valid.schemas } : {}),
-      ...(valid.schemaRegistry && valid.schemas ? { registry: await RegisteredSchemas.register(valid.schemaRegistry, topicNames(storeName).events, valid.schemas) } : {}),
-    };
-    try {
-      mkdirSync(dataDir, { recursive: true });
-    } catch (error) {
-      throw new InvalidArgumentError('dataDir', `${JSON.stringify(dataDir)} cannot be created: ${messageOf(error)}`);
-    }
-    await StreamIndex.ensureNotInUse(join(dataDir, 'index'), 'dataDir');
+    const parts = await composeStore(valid, probe);
+    return new KafkaEventStore(parts, { ...valid.settings, encoding: parts.encoding });
+  }
 
-    // What has started so far, stopped in reverse order when a later step fails.
-    const started: (() => unknown)[] = [];
-    try {
-      const admin = KafkaAdmin.connect(connection);
-      started.push(() => admin.disconnect());
-      const layout = await ensureTopics(admin, storeName, partitions, replicationFactor).catch((error: unknown) => {
-        // Name the address: an unreachable broker shows itself as a timeout here.
-        if (error instanceof TimeoutError) throw new TimeoutError(`${error.operation} on brokers ${brokers.join(',')} (unreachable, or not a Kafka broker?)`, error.timeoutMs);
-        throw error;
-      });
-      const index = await StreamIndex.open(join(dataDir, 'index'), layout.eventsTopicId);
-      started.push(() => index.close());
-      log(index.rebuilt ? `index ${dataDir}: new or unusable, building it from Kafka` : `index ${dataDir}: reused, catching up from its checkpoints`);
-      const follower = await IndexFollower.start(connection, layout.topics, index);
-      started.push(() => follower.stop());
-      const routing = await RoutingLog.open(connection, admin, layout.topics.routing, () => Promise.resolve(layout.partitions));
-      started.push(() => routing.stop());
-      const remote = await RemoteAppends.start(connection, admin, layout.topics, layout.replyPartitions);
-      started.push(() => remote.stop());
-      const endOffset = async (partition: number) => (await admin.endOffsets(layout.topics.events, [partition])).get(partition) ?? 0;
-      const read = eventReader(valid.schemas, valid.onUnknownEvent);
-      const commands = new CommandRunner(
-        read,
-        index,
-        (events, ids) => {
-          validateDecision(events);
-          return encodeEvents(events.map((event, i) => (typeof event === 'object' && event !== null ? { ...event, id: ids[i]! } : event)), settings.maxEventBytes, encoding);
-        },
-        defaults.maxCommandStates,
-      );
-      const writers = !valid.writer
-        ? undefined
-        : await WriterGroup.join({
-            connection,
-            store: storeName,
-            topics: layout.topics,
-            replyPartitions: layout.replyPartitions,
-            index,
-            follower,
-            routing,
-            endOffset,
-            sessionTimeoutMs: settings.sessionTimeoutMs,
-            timeoutMs: Math.min(settings.appendTimeoutMs, 30_000),
-            transactionTimeoutMs: settings.transactionTimeoutMs,
-            maxConcurrentTransactions: settings.maxConcurrentTransactions,
-            maxBatch: defaults.maxBatch,
-            log,
-            onCommand: (request, writer, origin) => {
-              const command = request.command!;
-              const ignore = () => undefined; // the requester learns the outcome from the reply
-              commands.run(
-                { decider: command.decider, commandId: command.id, streamId: request.streamId, partitionKey: request.partitionKey, command: JSON.parse(command.payload) as unknown, remote: origin },
-                writer,
-                { resolve: ignore, reject: ignore },
-              );
-            },
-          });
-      return new KafkaEventStore(connection, layout, admin, index, follower, routing, remote, writers, commands, read, { ...settings, encoding, log });
-    } catch (error) {
-      for (const stop of started.reverse()) {
-        try {
-          await stop();
-        } catch {
-          // The connect's own error is the one to report.
-        }
-      }
-      throw error;
-    }
+  /**
+   * Adds a listener for the store's typed events (as the `on` connect option does); the
+   * function returned removes it.
+   */
+  observe(listener: StoreListener): () => void {
+    if (typeof listener !== 'function') throw new InvalidArgumentError('listener', `must be a function, got ${describeValue(listener)}`);
+    return this.instrumentation.observe(listener);
   }
 
   /** The store's partition count (the latest generation's, see `grow`). */
@@ -232,15 +184,11 @@ export class KafkaEventStore implements EventStore {
     for (;;) {
       if (this.routing.table.move(generation, from, to)) return;
       try {
-        await this.routed<unknown>('grow', '', () => from, (writer, _partition, remainingMs) =>
-          writer
-            ? writer.sealShard(generation, to)
-            : this.remote.append({ streamId: '', partitionKey: '', partition: from, expectedVersion: 'any', events: [], handOver: { generation, to } }, remainingMs),
-        );
+        await this.routed('grow', '', () => from, 0, (owner, remainingMs) => owner.seal({ kind: 'seal', generation, to }, remainingMs));
         return;
       } catch (error) {
         if ((!(error instanceof AppendOutcomeUnknownError) && !(error instanceof OwnershipChangedError)) || Date.now() > deadline) throw error;
-        this.settings.log(`grow: sealing shard ${from}->${to}: ${error.message}; asking again`);
+        this.notice(`grow: sealing shard ${from}->${to}: ${error.message}; asking again`);
         await this.routing.caughtUp();
       }
     }
@@ -262,14 +210,8 @@ export class KafkaEventStore implements EventStore {
   }
 
   private appendEncoded(streamId: string, partitionKey: string, events: EncodedEvent[], expectedVersion: ExpectedVersion, snapshot?: PendingSnapshot): Promise<AppendResult> {
-    return this.routed('append', streamId, () => this.routing.table.partitionOf(partitionKey), (writer, partition, remainingMs) =>
-      writer
-        ? new Promise<AppendResult>((resolve, reject) =>
-            writer.enqueue({ streamId, partitionKey, expectedVersion, events, ...(snapshot ? { snapshot } : {}), resolve, reject }),
-          )
-        : this.remote
-            .append({ streamId, partitionKey, partition, expectedVersion, events, ...(snapshot ? { snapshot } : {}) }, remainingMs)
-            .then((result) => this.acknowledged(result)),
+    return this.routed('append', streamId, () => this.routing.table.partitionOf(partitionKey), events.length, (owner, remainingMs) =>
+      owner.append({ kind: 'append', streamId, partitionKey, expectedVersion, events, ...(snapshot ? { snapshot } : {}) }, remainingMs),
     );
   }
 
@@ -279,40 +221,50 @@ export class KafkaEventStore implements EventStore {
    * the coordinator writes each partition's commit marker on its own time (seconds, around a
    * leader change), and until then the partition's last stable offset stays below the event.
    */
-  private acknowledged(result: AppendResult): AppendResult {
+  private acknowledged<T extends AppendResult>(result: T): T {
     const { partition, offset } = result.position;
     const next = Number(offset) + 1;
     if (next > (this.readFloor.get(partition) ?? 0)) this.readFloor.set(partition, next);
     return result;
   }
 
+  /** The partition's owner as this process reaches it: its own writer, or the owner through the appends topic. */
+  private ownerOf(partition: number): Owner {
+    const writer = this.writers?.writerFor(partition);
+    if (!writer) return this.remote.ownerOf(partition);
+    let owner = this.localOwners.get(writer);
+    if (!owner) this.localOwners.set(writer, (owner = localOwner(writer, this.commands)));
+    return owner;
+  }
+
   /**
-   * Sends a request to the partition's owner: this process's writer, or the owner through the
-   * appends topic. An ownership change (or a shard that moved) answers "nothing stored": route
-   * again until the deadline.
+   * Sends a request to the partition's owner. An ownership change (or a shard that moved)
+   * answers "nothing stored": route again until the deadline. Each append or command settles
+   * as one `append-settled` event.
    */
-  private async routed<T>(
-    operation: string,
-    streamId: string,
-    route: () => number,
-    send: (writer: PartitionWriter | undefined, partition: number, remainingMs: number) => Promise<T>,
-  ): Promise<T> {
+  private async routed<T>(operation: string, streamId: string, route: () => number, events: number, send: (owner: Owner, remainingMs: number) => Promise<T>): Promise<T> {
+    const began = performance.now();
     const deadline = Date.now() + this.settings.appendTimeoutMs;
+    let where: Owner['where'] = 'remote';
+    let partition = -1;
+    const settled = (outcome: string) => {
+      if (operation !== 'grow' && this.instrumentation.active) this.instrumentation.emit({ type: 'append-settled', streamId, partition, owner: where, outcome, events, durationMs: Math.round((performance.now() - began) * 1000) / 1000 });
+    };
     for (let attempt = 0; ; attempt++) {
-      this.ensureOpen(operation);
-      const partition = route();
-      const remainingMs = Math.max(1, deadline - Date.now());
       try {
-        const writer = this.writers?.writerFor(partition);
-        // The remote path bounds itself; a writer of this process that does not answer in time
-        // (stuck starting, say) may still apply the request later: its outcome is unknown.
-        if (!writer) return await send(undefined, partition, remainingMs);
-        return await withTimeout(operation, remainingMs, send(writer, partition, remainingMs)).catch((error: unknown) => {
-          if (error instanceof TimeoutError) throw new AppendOutcomeUnknownError(streamId, `${operation} got no answer from the writer of partition ${partition} within ${remainingMs} ms`, { cause: error });
-          throw error;
-        });
+        this.ensureOpen(operation);
+        partition = route();
+        const owner = this.ownerOf(partition);
+        where = owner.where;
+        const result = await send(owner, Math.max(1, deadline - Date.now()));
+        if (where === 'remote' && operation !== 'grow') this.acknowledged(result as AppendResult);
+        settled('ok');
+        return result;
       } catch (error) {
-        if (!(error instanceof OwnershipChangedError) || Date.now() + 50 >= deadline) throw error;
+        if (!(error instanceof OwnershipChangedError) || Date.now() + 50 >= deadline) {
+          settled((error as Partial<ScribeError>).code ?? 'ERROR');
+          throw error;
+        }
         await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** attempt)));
       }
     }
@@ -332,8 +284,9 @@ export class KafkaEventStore implements EventStore {
   /**
    * Runs a command at the owner of the stream's partition with the decider registered there
    * under `name`. Commands on one stream are decided one after the other, in arrival order,
-   * against the latest state: no conflicts, no retries. A refusal by the decider comes back
-   * as the decider's error (in this process) or as CommandRejectedError (from another).
+   * against the latest state: no conflicts, no retries. A refusal by the decider comes back as
+   * CommandRejectedError wherever the owner runs (the decider's error's name, code and message;
+   * its `cause` is the decider's error itself when the owner is this process).
    */
   async execute<Event extends DomainEvent = DomainEvent>(name: string, streamId: string, command: unknown, options: ExecuteOptions = {}): Promise<ExecuteResult<Event>> {
     this.ensureOpen('execute');
@@ -345,34 +298,23 @@ export class KafkaEventStore implements EventStore {
     if (key !== undefined) validateStreamId(key, 'options.partitionKey');
     const commandId = id ?? randomUUID();
     const partitionKey = key ?? streamId;
-    const result = await this.routed('execute', streamId, () => this.routing.table.partitionOf(partitionKey), (writer, partition, remainingMs) =>
-      writer
-        ? new Promise<ExecuteResult>((resolve, reject) =>
-            this.commands.run({ decider: name, commandId, streamId, partitionKey, command: JSON.parse(payload) as unknown }, writer, { resolve, reject }),
-          )
-        : this.executeRemotely({ decider: name, id: commandId, payload }, streamId, partitionKey, partition, remainingMs),
+    const result = await this.routed('execute', streamId, () => this.routing.table.partitionOf(partitionKey), 0, (owner, remainingMs) =>
+      owner.execute({ kind: 'command', streamId, partitionKey, decider: name, commandId, payload }, remainingMs),
     );
-    return result as ExecuteResult<Event>;
+    if (result.events) return { nextExpectedVersion: result.nextExpectedVersion, position: result.position, events: result.events as readonly Event[] };
+    return { ...result, events: (await this.commandEvents(commandId, streamId, partitionKey, result)) as Event[] };
   }
 
-  private async executeRemotely(
-    command: { decider: string; id: string; payload: string },
-    streamId: string,
-    partitionKey: string,
-    partition: number,
-    timeoutMs: number,
-  ): Promise<ExecuteResult> {
-    const result = await this.remote.append({ streamId, partitionKey, partition, expectedVersion: 'any', events: [], command }, timeoutMs);
-    // The reply says where the command's events are; read them (the index catches up first).
+  /** The events of a command a remote owner applied: read from the log (the index catches up first). */
+  private async commandEvents(commandId: string, streamId: string, partitionKey: string, result: AppendResult): Promise<DomainEvent[]> {
     const events: DomainEvent[] = [];
-    if (result.nextExpectedVersion < 0) return { ...result, events };
-    const first = result.nextExpectedVersion;
+    if (result.nextExpectedVersion < 0) return events;
     await this.indexed(result.position);
-    for await (const e of this.readStream(streamId, { partitionKey, fromVersion: Math.max(0, first), direction: 'backwards' })) {
-      if (!e.id.startsWith(`${command.id}/`)) break;
+    for await (const e of this.readStream(streamId, { partitionKey, fromVersion: Math.max(0, result.nextExpectedVersion), direction: 'backwards' })) {
+      if (!e.id.startsWith(`${commandId}/`)) break;
       events.unshift({ type: e.type, data: e.data, ...(Object.keys(e.metadata).length > 0 ? { metadata: e.metadata } : {}) });
     }
-    return { ...result, events };
+    return events;
   }
 
   /** The stream's state: its latest snapshot of the decider's snapshot version, then the events after it. */
@@ -479,6 +421,7 @@ export class KafkaEventStore implements EventStore {
       options.name === undefined ? options : { ...options, name: `${this.layout.topics.events}.subscription.${options.name}` },
       handler,
       this.read,
+      this.instrumentation,
     );
     this.subscriptions.add(subscription);
     void subscription.done.catch(() => undefined).finally(() => this.subscriptions.delete(subscription));
@@ -503,14 +446,14 @@ export class KafkaEventStore implements EventStore {
       const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), this.settings.closeTimeoutMs).unref());
       const stopped = stopKafka.then(
         () => 'done' as const,
-        (error: unknown) => void this.settings.log(`close: ${String(error)}`),
+        (error: unknown) => void this.notice(`close: ${String(error)}`),
       );
       if ((await Promise.race([stopped, deadline])) === 'late') {
-        this.settings.log(`close: Kafka clients still stopping after ${this.settings.closeTimeoutMs} ms; closing the index anyway`);
+        this.notice(`close: Kafka clients still stopping after ${this.settings.closeTimeoutMs} ms; closing the index anyway`);
       }
       await this.index.close();
       const parked = parkedClients();
-      if (parked.length > 0) this.settings.log(`close: destroyed once their calls return: ${parked.join('; ')}`);
+      if (parked.length > 0) this.notice(`close: destroyed once their calls return: ${parked.join('; ')}`);
     })();
     return this.closing;
   }
@@ -557,6 +500,10 @@ export class KafkaEventStore implements EventStore {
     if (this.index.checkpoint(partition) >= target) return;
     if (!this.writers?.writerFor(partition)) this.follower.follow(partition);
     await this.follower.caughtUp(partition, target);
+  }
+
+  private notice(message: string): void {
+    this.instrumentation.emit({ type: 'notice', message });
   }
 
   private ensureOpen(operation: string): void {

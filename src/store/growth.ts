@@ -7,7 +7,7 @@ import { InvalidArgumentError, TimeoutError } from '../errors.js';
 import type { KafkaAdmin } from '../kafka/index.js';
 import type { RoutingLog } from '../partitioning/routing-log.js';
 import { movesBetween, type ShardMove } from '../partitioning/routing.js';
-import { encodeGeneration } from '../records/routing-record.js';
+import { encodeGeneration } from '../partitioning/routing-record.js';
 import type { StoreTopics } from './topics.js';
 import { functionOption, integerOption, maxTimeoutMs, validateOptions } from './validation.js';
 

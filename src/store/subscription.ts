@@ -7,7 +7,7 @@ import { KafkaConsumer, type KafkaConnection, type KafkaMessage } from '../kafka
 import { kafkaErrorCodes } from '../kafka/errors.js';
 import type { RoutingLog } from '../partitioning/routing-log.js';
 import { storedEventFrom, type StoredEvent } from '../records/event-record.js';
-import { decodeMarker } from '../records/routing-record.js';
+import { decodeMarker } from '../partitioning/routing-record.js';
 import type { Position, RecordedEvent } from '../streams/event.js';
 import { describeValue, InvalidArgumentError, TimeoutError } from '../errors.js';
 import { guarded } from './validation.js';
@@ -16,6 +16,7 @@ import { defaultStopTimeoutMs } from './operation-arguments.js';
 
 export type { EventHandler, SubscribeOptions };
 export { validateSubscriptionStart } from './operation-arguments.js';
+import type { StoreEvent } from '../instrumentation/store-events.js';
 
 /** A checkpoint commit waits this long for the group coordinator, then is tried again with the next. */
 const commitTimeoutMs = 10_000;
@@ -42,6 +43,9 @@ export class Subscription implements StoreSubscription {
   private disconnecting: Promise<void> | undefined;
   /** Set when `stop()` gave up on a running handler: nothing after it is checkpointed. */
   private abandoned = false;
+  /** Per partition, the record timestamp of the last message handled. */
+  private readonly timestamps = new Map<number, number>();
+  private lag: LagReport | undefined;
   private abandon: (error: Error) => void = () => undefined;
   private readonly abandonment = new Promise<never>((_, reject) => {
     this.abandon = reject;
@@ -66,6 +70,21 @@ export class Subscription implements StoreSubscription {
 
   /** @internal */
   static async start(
+    connection: KafkaConnection,
+    topic: string,
+    routing: RoutingLog,
+    endOffsets: (partitions: number[]) => Promise<Map<number, number>>,
+    options: SubscribeOptions,
+    handler: EventHandler,
+    read: (stored: StoredEvent) => RecordedEvent[],
+    instrument?: StoreEvents,
+  ): Promise<Subscription> {
+    const subscription = await Subscription.open(connection, topic, routing, endOffsets, options, handler, read);
+    if (instrument) subscription.lag = new LagReport(options.name ?? '', endOffsets, instrument);
+    return subscription;
+  }
+
+  private static async open(
     connection: KafkaConnection,
     topic: string,
     routing: RoutingLog,
@@ -203,6 +222,7 @@ export class Subscription implements StoreSubscription {
         }
         await this.handle(messages);
         await this.passBarriers();
+        if (messages.length > 0) this.lag?.after(this.next, this.timestamps);
       }
     } finally {
       if (this.durable && !this.abandoned) await this.commitHandled();
@@ -252,6 +272,7 @@ export class Subscription implements StoreSubscription {
         if (stored) for (const event of this.read(stored)) await this.handler(event);
         handled.set(message.partition, message.offset + 1);
         this.next.set(message.partition, message.offset + 1);
+        if (message.timestamp !== undefined) this.timestamps.set(message.partition, message.timestamp);
         this.positions.set(message.partition, String(message.offset));
       }
     } finally {
@@ -277,5 +298,52 @@ export class Subscription implements StoreSubscription {
     } catch {
       // Kept in `uncommitted`.
     }
+  }
+}
+
+/** Where a subscription reports its lag; `active` false: nobody listens, the ends are not asked for. */
+interface StoreEvents {
+  readonly active: boolean;
+  emit(event: StoreEvent): void;
+}
+
+/** How often a subscription asks for the partitions' ends to report its lag. */
+const lagEveryMs = 1_000;
+
+/**
+ * A subscription's distance from the end of the partitions it handled, after a batch, at most
+ * once a second (it asks the brokers for the ends). Records count transaction markers too.
+ */
+class LagReport {
+  private last = 0;
+  private asking = false;
+
+  constructor(
+    private readonly group: string,
+    private readonly endOffsets: (partitions: number[]) => Promise<Map<number, number>>,
+    private readonly instrument: StoreEvents,
+  ) {}
+
+  after(next: ReadonlyMap<number, number>, timestamps: ReadonlyMap<number, number>): void {
+    const now = Date.now();
+    if (!this.instrument.active || this.asking || now - this.last < lagEveryMs) return;
+    this.asking = true;
+    this.last = now;
+    const partitions = [...timestamps.keys()];
+    void this.endOffsets(partitions)
+      .then((ends) => {
+        for (const partition of partitions) {
+          const end = ends.get(partition);
+          const at = next.get(partition);
+          if (end === undefined || at === undefined) continue;
+          const events = Math.max(0, end - at);
+          const seconds = events === 0 ? 0 : Math.max(0, (Date.now() - (timestamps.get(partition) ?? Date.now())) / 1000);
+          this.instrument.emit({ type: 'subscription-lag', group: this.group, partition, events, seconds: Math.round(seconds * 1000) / 1000 });
+        }
+      })
+      .catch(() => undefined) // the next batch asks again
+      .finally(() => {
+        this.asking = false;
+      });
   }
 }

@@ -5,6 +5,7 @@
 import { KafkaConsumer, type KafkaConnection } from '../kafka/index.js';
 import { storedEventFrom, type StoredEvent } from '../records/event-record.js';
 import { storedSnapshotFrom, type StoredSnapshot } from '../records/snapshot-record.js';
+import type { StoreEvent } from '../instrumentation/store-events.js';
 import type { StreamIndex } from './stream-index.js';
 
 interface Waiter {
@@ -25,11 +26,17 @@ export class IndexFollower {
     private readonly consumer: KafkaConsumer,
     private readonly topics: { readonly events: string; readonly snapshots: string },
     private readonly index: StreamIndex,
+    private readonly instrument: (event: StoreEvent) => void,
   ) {}
 
-  static async start(connection: KafkaConnection, topics: { events: string; snapshots: string }, index: StreamIndex): Promise<IndexFollower> {
+  static async start(
+    connection: KafkaConnection,
+    topics: { events: string; snapshots: string },
+    index: StreamIndex,
+    instrument: (event: StoreEvent) => void = () => undefined,
+  ): Promise<IndexFollower> {
     const consumer = await KafkaConsumer.connect({ ...connection, isolation: 'read_committed', overrides: { 'fetch.wait.max.ms': 20 } });
-    const follower = new IndexFollower(consumer, topics, index);
+    const follower = new IndexFollower(consumer, topics, index, instrument);
     follower.loop = follower.run();
     return follower;
   }
@@ -109,6 +116,7 @@ export class IndexFollower {
         }
         // Snapshots only shorten loads, nobody waits for them: no marker bookkeeping needed.
         for (const [partition, read] of snapshots) await this.index.applySnapshots(partition, read.found, read.next);
+        this.reportProgress(lastOffsets.keys());
         this.wake();
       } catch (error) {
         // Nobody may go on as if the index were complete: a writer would check versions
@@ -119,6 +127,17 @@ export class IndexFollower {
         await new Promise((resolve) => setTimeout(resolve, 200));
         this.failure = undefined;
       }
+    }
+  }
+
+  /** Progress towards what readers and writers wait for: per partition applied, how far from the furthest wait. */
+  private reportProgress(applied: Iterable<number>): void {
+    for (const partition of applied) {
+      let target = -1;
+      for (const waiter of this.waiters) if (waiter.partition === partition && waiter.offset > target) target = waiter.offset;
+      if (target < 0) continue;
+      const offset = this.index.checkpoint(partition);
+      this.instrument({ type: 'index-caught-up', partition, offset, behind: Math.max(0, target - offset) });
     }
   }
 

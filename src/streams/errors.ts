@@ -111,8 +111,9 @@ export class StoreClosedError extends ScribeError {
 }
 
 /**
- * A command run at the stream's owner (`execute`) was refused by its decider. The decider's
- * error does not cross processes as an object: its name, message and code come across.
+ * A command run at the stream's owner (`execute`) was refused by its decider, in this process
+ * or in another: the decider's error's name, code and message, and (where the decider ran in
+ * this process) the error itself as `cause`.
  */
 export class CommandRejectedError extends ScribeError {
   readonly code = 'COMMAND_REJECTED';
@@ -123,8 +124,10 @@ export class CommandRejectedError extends ScribeError {
     /** Its `code` property, when it had one. */
     readonly errorCode: string | undefined,
     message: string,
+    /** `cause`: the decider's error itself, in the process that ran the decider. */
+    options?: { cause?: unknown },
   ) {
-    super(`command on "${streamId}" refused: ${errorName}: ${message}`);
+    super(`command on "${streamId}" refused: ${errorName}: ${message}`, options);
   }
 }
 

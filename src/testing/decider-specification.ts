@@ -16,7 +16,9 @@ export interface DeciderOutcome<State, Event extends DomainEvent> {
   thenNothing(): void;
   /** The state after folding the given and the decided events. */
   thenState(expected: State): void;
-  /** The decider refused the command; returns the refusal for further checks. */
+  /** The decider refused the command with an error of this class; returns it for further checks. */
+  thenThrows<E extends Error>(check: new (...args: never[]) => E): E;
+  /** The decider refused the command (matching the check, if any); returns the refusal. */
   thenThrows(check?: RefusalCheck): Error;
 }
 
@@ -60,7 +62,7 @@ function outcome<State, Command, Event extends DomainEvent>(decider: Decider<Sta
         expected,
         'the state after the decided events differs from the expected one',
       ),
-    thenThrows: (check) => {
+    thenThrows: (check?: RefusalCheck) => {
       const result = decide();
       if (!('refusal' in result)) throw new AssertionError({ message: `expected a refusal, but the decider decided ${result.events.length} event(s)`, actual: result.events });
       const refusal = result.refusal as Error;

@@ -3,7 +3,7 @@
 // Each append is decided and stored at once, so appends are atomic and in call order.
 import { randomUUID } from 'node:crypto';
 import { loadAggregate } from '../aggregates/aggregate-state.js';
-import { CommandRunner, validateDecision, type AnyDecider, type ExecuteResult } from '../aggregates/command-runner.js';
+import { CommandRunner, commandRefusal, validateDecision, type AnyDecider, type ExecuteResult } from '../aggregates/command-runner.js';
 import type { Decider, DomainEvent, LoadedState } from '../aggregates/decider.js';
 import { decideBatch, writtenResult, type AppendIntent } from '../appends/append-batch.js';
 import type { AppendOptions, EventHandler, EventStore, ExecuteOptions, HandleOptions, HandleResult, LoadOptions, ReadStreamOptions, SubscribeOptions, Subscription } from '../contract/event-store.js';
@@ -214,7 +214,8 @@ export class InMemoryEventStore implements EventStore {
             }
           },
         },
-        { resolve, reject },
+        // A refusal is CommandRejectedError, as from an owner in any process.
+        { resolve, reject: (error: unknown) => reject(commandRefusal(error, streamId)) },
       ),
     );
     return result as ExecuteResult<Event>;

@@ -7,20 +7,19 @@
 import type { LimitFunction } from 'p-limit';
 import { ScribeError } from '../errors.js';
 import { KafkaOperationError, KafkaProducer, kafkaError, type KafkaConnection, type KafkaConsumer } from '../kafka/index.js';
-import { encodeReply, type AppendReply } from '../records/append-request.js';
+import { encodeReply, replyOf } from '../owner-protocol/wire.js';
 import { eventHeaders, type EncodedEvent, type StoredEvent } from '../records/event-record.js';
 import { snapshotRecordHeaders, type StoredSnapshot } from '../records/snapshot-record.js';
 import { partitionForKey } from '../partitioning/murmur2.js';
 import type { RoutingLog } from '../partitioning/routing-log.js';
 import type { ShardMove } from '../partitioning/routing.js';
-import { encodeMarker, encodeMove } from '../records/routing-record.js';
+import { encodeMarker, encodeMove } from '../partitioning/routing-record.js';
 import type { IndexFollower } from '../stream-index/follower.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
 import type { AppendResult } from '../streams/event.js';
 import {
   AppendAbortedError,
   AppendOutcomeUnknownError,
-  DeciderNotRegisteredError,
   EventIdConflictError,
   InvalidEventError,
   OwnershipChangedError,
@@ -459,7 +458,7 @@ export class PartitionWriter {
       for (const attempt of remote) {
         const outcome = settled.get(attempt)!;
         const origin = attempt.append.remote!;
-        const reply = encodeReply(origin.requestId, toReply(outcome));
+        const reply = encodeReply(origin.requestId, replyOf(outcome, attempt.append.streamId));
         void producer
           .send({ topic: topics.replies, partition: partitionForKey(origin.requester, this.options.replyPartitions), key: origin.requester, ...reply })
           .catch(() => undefined); // a failed reply fails the commit below
@@ -688,24 +687,4 @@ export class PartitionWriter {
 
 function isCommand(events: PendingAppend['events']): events is CommandDecision {
   return !Array.isArray(events);
-}
-
-function toReply(outcome: { result?: AppendResult; error?: unknown }): AppendReply {
-  if (outcome.result) {
-    return { ok: true, nextExpectedVersion: outcome.result.nextExpectedVersion, partition: outcome.result.position.partition, offset: outcome.result.position.offset };
-  }
-  const error = outcome.error;
-  if (!(error instanceof ScribeError)) {
-    const refusal = error instanceof Error ? error : new Error(String(error));
-    const code = (refusal as { code?: unknown }).code;
-    return { ok: false, code: 'COMMAND_REJECTED', message: refusal.message, errorName: refusal.name, ...(typeof code === 'string' ? { errorCode: code } : {}) };
-  }
-  return {
-    ok: false,
-    code: error.code,
-    message: error.message,
-    ...(error instanceof WrongExpectedVersionError ? { expected: error.expected, actual: error.actual } : {}),
-    ...(error instanceof EventIdConflictError ? { eventId: error.eventId } : {}),
-    ...(error instanceof DeciderNotRegisteredError ? { decider: error.decider } : {}),
-  };
 }

@@ -89,8 +89,11 @@ describe('commands through deciders', () => {
     const refusal = await client.execute('account', 'acc-r', { type: 'Withdraw', amount: 4 }).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(CommandRejectedError);
     expect(refusal).toMatchObject({ code: 'COMMAND_REJECTED', errorName: 'AccountError', errorCode: 'INSUFFICIENT_FUNDS' });
-    // At the owner itself the decider's own error comes back.
-    await expect(owner.execute('account', 'acc-r', { type: 'Withdraw', amount: 4 })).rejects.toBeInstanceOf(AccountError);
+    // At the owner itself the same refusal (issue 15: one rule wherever the owner runs), with the decider's own error as its cause.
+    const local = await owner.execute('account', 'acc-r', { type: 'Withdraw', amount: 4 }).catch((e: unknown) => e);
+    expect(local).toBeInstanceOf(CommandRejectedError);
+    expect(local).toMatchObject({ code: 'COMMAND_REJECTED', errorName: 'AccountError', errorCode: 'INSUFFICIENT_FUNDS' });
+    expect((local as Error).cause).toBeInstanceOf(AccountError);
     expect((await readAll(client, 'acc-r')).map((e) => e.type)).toEqual(['Opened', 'Deposited']);
   });
 

@@ -71,7 +71,9 @@ describe('snapshots', () => {
         for (const c of commands) {
           const applied = atOwner ? store.execute(deciderName, streamId, c) : store.handle(decider, streamId, c);
           await applied.catch((error: unknown) => {
-            if ((error as { code?: string }).code !== 'INSUFFICIENT_FUNDS') throw error;
+            // The decider's refusal: its own error through handle, CommandRejectedError carrying its code through execute.
+            const refusal = error as { code?: string; errorCode?: string };
+            if ((refusal.code === 'COMMAND_REJECTED' ? refusal.errorCode : refusal.code) !== 'INSUFFICIENT_FUNDS') throw error;
           });
         }
         const loaded = await store.load(decider, streamId);

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CommandRejectedError,
   DeciderNotRegisteredError,
   EventIdConflictError,
   EventSchemas,
@@ -201,11 +202,13 @@ export function eventStoreContract(name: string, backend: Backend): void {
         expect((await store.load(account, stream)).state.balance).toBe(12);
       });
 
-      it('execute: a refused command writes nothing; an unknown decider is DeciderNotRegisteredError', async () => {
+      it('execute: a refusal is CommandRejectedError carrying the decider\'s error, and writes nothing; an unknown decider is DeciderNotRegisteredError', async () => {
         const stream = id('account');
         store.register('account', account);
         await store.execute('account', stream, { type: 'Open', owner: 'ada' });
-        await expect(store.execute('account', stream, { type: 'Withdraw', amount: 5 })).rejects.toThrow(/balance 0 < 5/);
+        const refusal = await store.execute('account', stream, { type: 'Withdraw', amount: 5 }).catch((error: unknown) => error);
+        expect(refusal).toBeInstanceOf(CommandRejectedError);
+        expect(refusal).toMatchObject({ errorName: 'AccountError', errorCode: 'INSUFFICIENT_FUNDS', message: expect.stringMatching(/balance 0 < 5/) });
         await expect(store.execute(`nobody-${randomUUID().slice(0, 4)}`, stream, {})).rejects.toBeInstanceOf(DeciderNotRegisteredError);
         expect((await store.load(account, stream)).version).toBe(0);
       });

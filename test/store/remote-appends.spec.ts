@@ -17,7 +17,7 @@ function failingWith(code: number): RemoteAppends {
 }
 
 const event = { id: 'e1', type: 'A', data: Buffer.from('{}'), metadata: undefined, contentType: 'application/json' };
-const append = { streamId: 's', partitionKey: 's', partition: 0, expectedVersion: 'any' as const, events: [event] };
+const append = { kind: 'append' as const, streamId: 's', partitionKey: 's', expectedVersion: 'any' as const, events: [event] };
 
 describe('a request to the owner that the broker refuses', () => {
   it.each([
@@ -26,19 +26,19 @@ describe('a request to the owner that the broker refuses', () => {
     ['not authorized for the topic', codes.ERR_TOPIC_AUTHORIZATION_FAILED, AppendRefusedError, /refused by the broker and not stored/],
     ['an invalid record', codes.ERR_INVALID_RECORD, AppendRefusedError, /refused by the broker and not stored/],
   ])('%s is a definite refusal, nothing stored, not retriable', async (_name, code, errorClass, message) => {
-    const error = await failingWith(code).append(append, 1_000).catch((e: unknown) => e);
+    const error = await failingWith(code).ownerOf(0).append(append, 1_000).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(errorClass);
     expect((error as Error).message).toMatch(message);
     expect((error as { retriable: boolean }).retriable).toBe(false);
   });
 
   it('a command refused as too large names the command', async () => {
-    const error = await failingWith(codes.ERR_MSG_SIZE_TOO_LARGE).append({ ...append, events: [], command: { decider: 'd', id: 'c', payload: '{}' } }, 1_000).catch((e: unknown) => e);
+    const error = await failingWith(codes.ERR_MSG_SIZE_TOO_LARGE).ownerOf(0).execute({ kind: 'command', streamId: 's', partitionKey: 's', decider: 'd', commandId: 'c', payload: '{}' }, 1_000).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'command' });
   });
 
   it('a timed-out send stays an unknown outcome (it may have been written)', async () => {
-    const error = await failingWith(codes.ERR__MSG_TIMED_OUT).append(append, 1_000).catch((e: unknown) => e);
+    const error = await failingWith(codes.ERR__MSG_TIMED_OUT).ownerOf(0).append(append, 1_000).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppendOutcomeUnknownError);
   });
 
@@ -50,7 +50,7 @@ describe('a request to the owner that the broker refuses', () => {
       return Promise.reject(new Error('unreachable'));
     };
     const large = { ...event, data: Buffer.alloc(800_000, 'x') };
-    const error = await remote.append({ ...append, events: [large] }, 1_000).catch((e: unknown) => e);
+    const error = await remote.ownerOf(0).append({ ...append, events: [large] }, 1_000).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'events' });
     expect((error as Error).message).toMatch(/^events: the append is \d+ bytes as a request to the owner of partition 0; at most 998976 bytes/);
     expect(sent).toBe(0);

@@ -4,13 +4,13 @@
 // process takes its partitions and writes; the frozen one is resumed (SIGCONT). Nothing the
 // zombie had in flight becomes visible after the takeover: its callers get errors, unless
 // their commit reached the coordinator before the freeze.
-import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { KafkaAdmin, KafkaConsumer } from '../../src/kafka/index.js';
 import { hasOpenTransaction, readEventsTopic } from '../support/log-check.js';
 import type { FreezeMoment, Report } from '../support/writer-process.js';
 import { WriterProcess } from '../support/writer-processes.js';
+import { processState } from '../support/cpu.js';
 
 const brokers = inject('brokers');
 const partitions = 2;
@@ -42,8 +42,7 @@ type Outcome = Extract<Report, { type: 'ack' } | { type: 'failed' }>;
 /** Waits until the process is stopped (state T in /proc/<pid>/stat). */
 async function stopped(pid: number): Promise<boolean> {
   for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return true;
+    if (processState(pid) === 'T') return true;
     await new Promise((r) => setTimeout(r, 5));
   }
   return false;

@@ -1,11 +1,13 @@
-// A Scribe writer in its own OS process, driven by a test over IPC: connect, run racing
-// appenders, append on demand, grow the store, report what was acknowledged. Tests kill,
-// pause and resume it, or have it stop itself at a commit.
+// A Scribe writer in its own OS process, driven by a test over IPC (test/support/
+// process-harness.ts, as the benchmarks' writers are): connect, run racing appenders, append
+// on demand, grow the store, report what was acknowledged. Tests kill, pause and resume it,
+// or have it stop itself at a commit.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { account } from '../../examples/bank-account.js';
 import { AppendOutcomeUnknownError, EventStore, WrongExpectedVersionError, type ConnectOptions, type KafkaEventStore } from '../../src/index.js';
 import { KafkaProducer } from '../../src/kafka/index.js';
+import { serveCommands } from './process-harness.js';
 
 export type Command =
   | { cmd: 'connect'; options: ConnectOptions }
@@ -27,8 +29,7 @@ export type Report =
   | { type: 'appended'; ref: number; ok: false; code: string; message: string }
   | { type: 'owned'; ref: number; owned: number[] }
   | { type: 'moved'; moved: number; total: number }
-  | { type: 'grown'; partitions: number }
-  | { type: 'error'; message: string };
+  | { type: 'grown'; partitions: number };
 
 /**
  * Where I5's zombie stops itself (SIGSTOP) at the next commit of a transaction with records:
@@ -147,51 +148,43 @@ async function deposits(streams: string[], workers: number): Promise<void> {
 }
 
 // A test that ends or dies takes its writers with it.
-process.on('disconnect', () => process.exit(0));
-
-process.on('message', (command: Command) => {
-  void (async () => {
-    try {
-      switch (command.cmd) {
-        case 'connect':
-          store = await EventStore.connect(command.options);
-          send({ type: 'connected', owned: store.ownedPartitions });
-          break;
-        case 'race':
-          await race(command.streams, command.appenders, command.appends, command.retry ?? true);
-          break;
-        case 'append':
-          try {
-            const result = await store!.append(
-              command.streamId,
-              command.ids.map((id) => ({ id, type: 'Appended', data: { by: process.pid } })),
-              { expectedVersion: command.expectedVersion },
-            );
-            send({ type: 'appended', ref: command.ref, ok: true, version: result.nextExpectedVersion, offset: result.position.offset });
-          } catch (error) {
-            send({ type: 'appended', ref: command.ref, ok: false, code: (error as { code?: string }).code ?? 'UNKNOWN', message: String(error) });
-          }
-          break;
-        case 'deposits':
-          await deposits(command.streams, command.workers);
-          break;
-        case 'owned':
-          send({ type: 'owned', ref: command.ref, owned: store?.ownedPartitions ?? [] });
-          break;
-        case 'grow': {
-          const grown = await store!.grow(command.partitions, { concurrency: 1, onProgress: (p) => p.completed && send({ type: 'moved', moved: p.moved, total: p.total }) });
-          send({ type: 'grown', partitions: grown.partitions });
-          break;
-        }
-        case 'freeze-at-commit':
-          freezeAtCommit(command.when);
-          break;
-        case 'close':
-          await store?.close();
-          process.exit(0);
+serveCommands<Command>(async (command) => {
+  switch (command.cmd) {
+    case 'connect':
+      store = await EventStore.connect(command.options);
+      send({ type: 'connected', owned: store.ownedPartitions });
+      break;
+    case 'race':
+      await race(command.streams, command.appenders, command.appends, command.retry ?? true);
+      break;
+    case 'append':
+      try {
+        const result = await store!.append(
+          command.streamId,
+          command.ids.map((id) => ({ id, type: 'Appended', data: { by: process.pid } })),
+          { expectedVersion: command.expectedVersion },
+        );
+        send({ type: 'appended', ref: command.ref, ok: true, version: result.nextExpectedVersion, offset: result.position.offset });
+      } catch (error) {
+        send({ type: 'appended', ref: command.ref, ok: false, code: (error as { code?: string }).code ?? 'UNKNOWN', message: String(error) });
       }
-    } catch (error) {
-      send({ type: 'error', message: error instanceof Error ? `${error.message}\n${error.stack}` : String(error) });
+      break;
+    case 'deposits':
+      await deposits(command.streams, command.workers);
+      break;
+    case 'owned':
+      send({ type: 'owned', ref: command.ref, owned: store?.ownedPartitions ?? [] });
+      break;
+    case 'grow': {
+      const grown = await store!.grow(command.partitions, { concurrency: 1, onProgress: (p) => p.completed && send({ type: 'moved', moved: p.moved, total: p.total }) });
+      send({ type: 'grown', partitions: grown.partitions });
+      break;
     }
-  })();
+    case 'freeze-at-commit':
+      freezeAtCommit(command.when);
+      break;
+    case 'close':
+      await store?.close();
+      process.exit(0);
+  }
 });

@@ -1,61 +1,43 @@
-// Starts and drives writer processes (test/support/writer-process.ts) from a test.
-import { fork, type ChildProcess } from 'node:child_process';
+// Starts and drives writer processes (test/support/writer-process.ts) from a test, through the
+// process harness the benchmarks' writer processes share.
 import { fileURLToPath } from 'node:url';
 import type { ConnectOptions } from '../../src/index.js';
+import { ProcessHarness } from './process-harness.js';
 import type { Command, Report } from './writer-process.js';
 
 const script = fileURLToPath(new URL('./writer-process.ts', import.meta.url));
 
 export class WriterProcess {
-  readonly reports: Report[] = [];
-  private readonly listeners = new Set<(report: Report) => void>();
   private ref = 0;
   readonly exited: Promise<number | null>;
 
-  private constructor(readonly child: ChildProcess) {
-    child.on('message', (report: Report) => {
-      this.reports.push(report);
-      for (const listener of this.listeners) listener(report);
-    });
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  private constructor(private readonly harness: ProcessHarness<Command, Report>) {
+    this.exited = harness.exited;
   }
 
   static async start(options: ConnectOptions): Promise<WriterProcess> {
-    const child = fork(script, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const writer = new WriterProcess(child);
+    const harness = ProcessHarness.fork<Command, Report>({ label: 'writer', script, execArgv: ['--import', 'tsx'], keepReports: true });
+    const writer = new WriterProcess(harness);
     await writer.request({ cmd: 'connect', options }, (r) => r.type === 'connected');
     return writer;
   }
 
+  /** Every report so far, in arrival order. */
+  get reports(): Report[] {
+    return this.harness.reports;
+  }
+
   get pid(): number {
-    return this.child.pid!;
+    return this.harness.pid;
   }
 
   send(command: Command): void {
-    this.child.send(command);
+    this.harness.send(command);
   }
 
   /** Sends the command and resolves with the first report that `matches` (or rejects on an error report). */
   request(command: Command, matches: (report: Report) => boolean, timeoutMs = 120_000): Promise<Report> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.listeners.delete(listener);
-        reject(new Error(`writer ${this.pid}: no answer to ${command.cmd} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const listener = (report: Report) => {
-        if (report.type === 'error') {
-          clearTimeout(timer);
-          this.listeners.delete(listener);
-          reject(new Error(`writer ${this.pid}: ${report.message}`));
-        } else if (matches(report)) {
-          clearTimeout(timer);
-          this.listeners.delete(listener);
-          resolve(report);
-        }
-      };
-      this.listeners.add(listener);
-      this.child.send(command);
-    });
+    return this.harness.request(command, matches, timeoutMs);
   }
 
   async append(streamId: string, ids: string[], expectedVersion: number | 'any' | 'no_stream' | 'stream_exists', timeoutMs?: number): Promise<Extract<Report, { type: 'appended' }>> {
@@ -69,14 +51,10 @@ export class WriterProcess {
   }
 
   async close(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.send({ cmd: 'close' });
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
-    await this.exited;
-    clearTimeout(timer);
+    await this.harness.close({ cmd: 'close' }, 30_000);
   }
 
   kill(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
+    this.harness.kill(signal);
   }
 }

@@ -26,7 +26,7 @@ describe('DeciderSpecification', () => {
     expect(when.thenThrows(AccountError).code).toBe('INSUFFICIENT_FUNDS');
     when.thenThrows('balance 0 < 1');
     when.thenThrows(/balance \d+/);
-    when.thenThrows((error) => error instanceof AccountError && error.code === 'INSUFFICIENT_FUNDS');
+    when.thenThrows((error: unknown) => error instanceof AccountError && error.code === 'INSUFFICIENT_FUNDS');
     expect(() => when.thenThrows(TypeError)).toThrow(/does not match the class TypeError/);
   });
 

@@ -2,8 +2,8 @@
 // (partition counts by generation, shard moves) and the hand-over markers a move leaves in
 // `<store>.events`: a seal where a shard's history ends, an open where it continues.
 import type { MessageHeader } from '@confluentinc/kafka-javascript';
-import { moveId, type ShardMove } from '../partitioning/routing.js';
-import { headerValue } from './event-record.js';
+import { moveId, type ShardMove } from './routing.js';
+import { headerValue } from '../records/event-record.js';
 
 export const controlHeader = 'scribe.control';
 

@@ -1,8 +1,9 @@
-// CPU time of the machine, of a process by pid (the broker's JVM), and of the local broker's
-// nodes, read from /proc, so that a scenario can say where the cores went during a window.
+// Processes and CPU time as /proc shows them, for the benchmarks and the tests: the machine's
+// CPU time, a process's (the broker's JVM, a writer), its state (stopped by SIGSTOP?), and
+// the local broker's nodes, so that a scenario can say where the cores went during a window.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { LocalKafkaCluster } from '../src/local-kafka/index.js';
+import { LocalKafkaCluster } from '../../src/local-kafka/index.js';
 
 /** Clock ticks per second of /proc's counters: USER_HZ, 100 on every Linux this runs on. */
 const ticksPerSecond = 100;
@@ -27,16 +28,29 @@ export function machineCpu(): MachineCpu {
   }
 }
 
-/** CPU seconds (user + system) a process has used, or undefined when it is gone or unreadable. */
-export function processCpuS(pid: number): number | undefined {
+/**
+ * The fields of /proc/<pid>/stat after the command name (field 3, the state, first), or
+ * undefined when the process is gone. The name (field 2) may contain spaces and parentheses:
+ * count from its last closing parenthesis.
+ */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
-    const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(after[11]) + Number(after[12])) / ticksPerSecond;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** CPU seconds (user + system) a process has used, or undefined when it is gone or unreadable. */
+export function processCpuS(pid: number): number | undefined {
+  const fields = statFields(pid);
+  return fields === undefined ? undefined : (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/** A process's state letter (R running, S sleeping, T stopped, Z zombie, ...), or undefined when it is gone. */
+export function processState(pid: number): string | undefined {
+  return statFields(pid)?.[0];
 }
 
 /**
