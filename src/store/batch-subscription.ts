@@ -142,6 +142,22 @@ export class BatchSubscription {
     return this.stopping;
   }
 
+  /**
+   * Claims these partitions again and reads them from the checkpoints the store then holds
+   * (their checkpoints were moved by someone else: a rebuild, say). Records read but not
+   * handed over are dropped.
+   */
+  reclaim(partitions: readonly number[]): void {
+    const again = partitions.filter((p) => this.assigned.has(p));
+    for (const partition of again) {
+      this.toClaim.add(partition);
+      this.barriers.delete(partition);
+    }
+    this.pending = this.pending.filter((p) => !this.toClaim.has(p.partition));
+    this.pendingEvents = this.pending.reduce((n, p) => n + p.events.length, 0);
+    this.pause(again);
+  }
+
   /** From librdkafka's rebalance callback: the partitions wait, paused, for their claim. */
   private assign(partitions: number[]): void {
     for (const partition of partitions) {
@@ -284,10 +300,7 @@ export class BatchSubscription {
       // Nothing of the batch took effect: its partitions are claimed again and read from their checkpoints.
       const again = [...new Set([...last.keys(), ...error.partitions])].filter((p) => this.assigned.has(p));
       this.options.log(`subscription ${this.options.name}: ${error.message}; claiming ${again.join(',') || 'nothing'} again`);
-      for (const partition of again) this.toClaim.add(partition);
-      this.pending = this.pending.filter((p) => !this.toClaim.has(p.partition));
-      this.pendingEvents = this.pending.reduce((n, p) => n + p.events.length, 0);
-      this.pause(again);
+      this.reclaim(again);
       this.claimAfter = Date.now() + 250;
       return;
     }

@@ -36,11 +36,14 @@ export async function lagBehind(
     const consumer = await KafkaConsumer.connect({ ...connection, isolation: 'read_committed' });
     try {
       consumer.assign(behind.map((partition) => ({ topic, partition, offset: (handled.get(partition) ?? -1) + 1 })));
-      // A partition whose only records left are commit markers never answers: it is caught up.
-      for (const deadline = Date.now() + waitMs; first.size < behind.length && Date.now() < deadline; ) {
-        for (const message of await consumer.consume(100, 100)) {
+            const open = new Set(behind);
+      for (const deadline = Date.now() + waitMs; open.size > 0 && Date.now() < deadline; ) {
+        for (const message of await consumer.consume(100, 50)) {
           if (!first.has(message.partition)) first.set(message.partition, { offset: message.offset, timestamp: message.timestamp ?? Date.now() });
+          open.delete(message.partition);
         }
+        // A reader past the end without a record found only commit markers: caught up.
+        for (const p of consumer.positions([...open].map((partition) => ({ topic, partition })))) if (p.offset >= (ends.get(p.partition) ?? 0)) open.delete(p.partition);
       }
     } finally {
       await consumer.disconnect();

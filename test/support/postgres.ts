@@ -1,0 +1,96 @@
+// PostgreSQL for tests: each test gets its own schema (dropped afterwards) in the database
+// that DATABASE_URL or PG* name (default 127.0.0.1:5432, user postgres); an unreachable
+// server fails the test with PostgresUnavailableError saying where it looked.
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { expect } from 'vitest';
+import { openPool } from '../../src/projections/index.js';
+import { projection, type Projection } from '../../src/projections/index.js';
+import { readEventsTopic } from './log-check.js';
+
+export interface TestSchema {
+  readonly pool: Pool;
+  readonly schema: string;
+  drop(): Promise<void>;
+}
+
+export async function testSchema(prefix = 't'): Promise<TestSchema> {
+  const pool = await openPool();
+  const schema = `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  await pool.query(`CREATE SCHEMA "${schema}"`);
+  return {
+    pool,
+    schema,
+    async drop() {
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * The read model of the tests: every event applied goes to `applied` (no key, so a second
+ * application shows), and `totals` counts each stream's events with a non-idempotent
+ * increment. An event whose data says `poison: true` fails until its id is in `cured`.
+ */
+export function countingProjection(schema: string, name = 'counting'): Projection {
+  const q = `"${schema}"`;
+  return projection({
+    name,
+    tables: [`${q}.applied`, `${q}.totals`],
+    async init(tx) {
+      await tx.query(`CREATE TABLE IF NOT EXISTS ${q}.applied (event_id text NOT NULL, stream_id text NOT NULL, version integer NOT NULL, data jsonb)`);
+      await tx.query(`CREATE TABLE IF NOT EXISTS ${q}.totals (stream_id text PRIMARY KEY, events integer NOT NULL, last_version integer NOT NULL)`);
+      await tx.query(`CREATE TABLE IF NOT EXISTS ${q}.cured (event_id text PRIMARY KEY)`);
+    },
+    async handle(batch, tx) {
+      for (const event of batch.events) {
+        if ((event.data as { poison?: boolean } | null)?.poison === true) {
+          const cured = await tx.query(`SELECT 1 FROM ${q}.cured WHERE event_id = $1`, [event.id]);
+          if (cured.rowCount === 0) throw new Error(`poison event ${event.id}`);
+        }
+      }
+      if (batch.events.length === 0) return;
+      await tx.query(`INSERT INTO ${q}.applied (event_id, stream_id, version, data) SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::jsonb[])`, [
+        batch.events.map((e) => e.id),
+        batch.events.map((e) => e.streamId),
+        batch.events.map((e) => e.version),
+        batch.events.map((e) => JSON.stringify(e.data)),
+      ]);
+      await tx.query(
+        `INSERT INTO ${q}.totals AS t (stream_id, events, last_version) SELECT stream_id, count(*), max(version) FROM unnest($1::text[], $2::int[]) AS e(stream_id, version) GROUP BY stream_id
+         ON CONFLICT (stream_id) DO UPDATE SET events = t.events + EXCLUDED.events, last_version = GREATEST(t.last_version, EXCLUDED.last_version)`,
+        [batch.events.map((e) => e.streamId), batch.events.map((e) => e.version)],
+      );
+    },
+  });
+}
+
+/** Counts of the read model, for waiting on it. */
+export async function appliedCount(pool: Pool, schema: string): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".applied`);
+  return Number(rows[0]!.n);
+}
+
+/**
+ * The read model equals a fold of the log, read by a plain Kafka consumer: every event
+ * applied exactly once, each stream's count and last version those of its history.
+ */
+export async function expectFoldOfTheLog(pool: Pool, schema: string, brokers: string[], topic: string, except: ReadonlySet<string> = new Set()): Promise<void> {
+  const log = await readEventsTopic(brokers, topic);
+  expect(log.violations).toEqual([]);
+  const applied = await pool.query<{ event_id: string; n: string }>(`SELECT event_id, count(*) AS n FROM "${schema}".applied GROUP BY event_id`);
+  const twice = applied.rows.filter((r) => Number(r.n) !== 1).map((r) => r.event_id);
+  expect(twice, 'events applied more than once').toEqual([]);
+  const ids = new Set(applied.rows.map((r) => r.event_id));
+  const logIds = [...log.streams.values()].flatMap((h) => h.ids).filter((id) => !except.has(id));
+  expect(logIds.filter((id) => !ids.has(id)), 'events of the log not applied').toEqual([]);
+  expect(ids.size, 'events applied that the log does not hold').toBe(logIds.length);
+  const totals = await pool.query<{ stream_id: string; events: number; last_version: number }>(`SELECT * FROM "${schema}".totals`);
+  const byStream = new Map(totals.rows.map((r) => [r.stream_id, r]));
+  for (const [streamId, history] of log.streams) {
+    const expected = history.ids.filter((id) => !except.has(id)).length;
+    if (expected === 0) continue;
+    expect(byStream.get(streamId)?.events, `events counted for ${streamId}`).toBe(expected);
+  }
+}
