@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { EventStore } from '../store/event-store.js';
 import type { PartitionLag } from '../store/lag.js';
 import { validateName, validateOptions } from '../store/validation.js';
+import { checkOut } from './connection.js';
 import { ProjectionNotFoundError } from './errors.js';
 import { tablesIn, type Tables } from './schema.js';
 
@@ -103,7 +104,7 @@ export async function rebuildProjection(pool: Pool, name: string, options?: Proj
   validateName(name, 'name', 100);
   const tables = tablesOf(options);
   await projectionRow(pool, tables, name);
-  const tx = await pool.connect();
+  const tx = await checkOut(pool);
   try {
     await tx.query('BEGIN');
     const { rows } = await tx.query<{ tables: string[] }>(`SELECT tables FROM ${tables.projections} WHERE name = $1 FOR UPDATE`, [name]);
@@ -111,7 +112,7 @@ export async function rebuildProjection(pool: Pool, name: string, options?: Proj
     // The read model first, then the checkpoints: the order a batch takes its locks in, so a
     // running batch finishes (or waits) instead of deadlocking with the rebuild.
     if (readModel.length > 0) await tx.query(`LOCK TABLE ${readModel.join(', ')} IN ACCESS EXCLUSIVE MODE`);
-    await tx.query(`UPDATE ${tables.checkpoints} SET next_offset = 0, epoch = epoch + 1, last_event_at = NULL, updated_at = now() WHERE projection = $1`, [name]);
+    await tx.query(`UPDATE ${tables.checkpoints} SET next_offset = 0, epoch = epoch + 1, owner = NULL, last_event_at = NULL, updated_at = now() WHERE projection = $1`, [name]);
     if (readModel.length > 0) await tx.query(`TRUNCATE ${readModel.join(', ')}`);
     await tx.query(`DELETE FROM ${tables.parked} WHERE projection = $1`, [name]);
     await tx.query(`UPDATE ${tables.projections} SET rebuilds = rebuilds + 1, state = 'running', error = NULL, updated_at = now() WHERE name = $1`, [name]);

@@ -6,6 +6,7 @@ import type { Pool, PoolClient } from 'pg';
 import { CheckpointLostError, type Batch, type CheckpointStore } from '../store/checkpoints.js';
 import type { Position } from '../streams/event.js';
 import type { Tables } from './schema.js';
+import { checkOut } from './connection.js';
 
 export class PostgresCheckpoints implements CheckpointStore {
   /** The epoch of each partition this runner claimed. */
@@ -20,7 +21,7 @@ export class PostgresCheckpoints implements CheckpointStore {
   ) {}
 
   async claim(partitions: readonly number[]): Promise<ReadonlyMap<number, number>> {
-    const client = await this.pool.connect();
+    const client = await checkOut(this.pool);
     try {
       // A row locked by a frozen runner's open transaction waits for the server to end it
       // (idle_in_transaction_session_timeout); the claim gives up after claimTimeoutMs and is tried again.
@@ -78,7 +79,7 @@ export class PostgresCheckpoints implements CheckpointStore {
     const partitions = batch.checkpoint.map((p: Position) => p.partition);
     const unclaimed = partitions.filter((p) => !this.epochs.has(p));
     if (unclaimed.length > 0) throw new CheckpointLostError(unclaimed, 'not claimed by this runner');
-    const { rows } = await tx.query<{ partition: number }>(
+    const moving = tx.query<{ partition: number }>(
       `UPDATE ${this.tables.checkpoints} AS c
           SET next_offset = v.next, last_event_at = COALESCE(v.at, c.last_event_at), updated_at = now()
          FROM (SELECT unnest($2::int[]) AS partition, unnest($3::bigint[]) AS next, unnest($4::bigint[]) AS epoch, unnest($5::timestamptz[]) AS at) AS v
@@ -92,6 +93,13 @@ export class PostgresCheckpoints implements CheckpointStore {
         partitions.map((p) => latest.get(p) ?? null),
       ],
     );
+    let rows: { partition: number }[];
+    try {
+      ({ rows } = await moving);
+    } catch (error) {
+      // The connection is gone (the server ended a transaction left idle too long, say): nothing committed.
+      throw new CheckpointLostError(partitions, `PostgreSQL failed on the checkpoint: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
     const moved = new Set(rows.map((r) => r.partition));
     const lost = partitions.filter((p) => !moved.has(p));
     if (lost.length > 0) {

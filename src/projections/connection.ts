@@ -1,7 +1,7 @@
 // PostgreSQL connection settings for projections, the CLI and the tests: DATABASE_URL, or the
 // PG* variables, over the defaults of this project's machines (127.0.0.1:5432, user postgres).
 // `pg` is an optional peer dependency: it is loaded only when a pool is asked for.
-import type { Pool, PoolConfig } from 'pg';
+import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { InvalidArgumentError } from '../errors.js';
 import { PostgresUnavailableError } from './errors.js';
 
@@ -47,4 +47,21 @@ export async function openPool(settings: PoolConfig = postgresSettings()): Promi
     throw new PostgresUnavailableError(describeSettings(settings), { cause: error });
   }
   return pool;
+}
+
+/**
+ * A client of the pool that survives its server going away while checked out: a checked-out
+ * client has no error listener of the pool's, and its 'error' event would crash the process.
+ * The failing query reports the failure instead. `release(true)` destroys a broken one.
+ */
+export async function checkOut(pool: Pool): Promise<PoolClient> {
+  const client = await pool.connect();
+  const ignore = () => undefined;
+  client.on('error', ignore);
+  const release = client.release.bind(client);
+  client.release = (destroy?: boolean | Error) => {
+    client.off('error', ignore);
+    release(destroy);
+  };
+  return client;
 }

@@ -11,6 +11,7 @@ import { CheckpointLostError, type Batch } from '../store/checkpoints.js';
 import { integerOption, messageOf, oneOf, validateOptions } from '../store/validation.js';
 import type { RecordedEvent } from '../streams/event.js';
 import { PostgresCheckpoints } from './checkpoints.js';
+import { checkOut } from './connection.js';
 import { ProjectionFailedError } from './errors.js';
 import type { Projection } from './projection.js';
 import { ensureTables, tablesIn, type Tables } from './schema.js';
@@ -108,7 +109,7 @@ export class ProjectionRunner {
       pollIntervalMs: integerOption(given.pollIntervalMs, 'options.pollIntervalMs', 1_000, 10, 3_600_000),
       log,
     };
-    const client = await pool.connect();
+    const client = await checkOut(pool);
     try {
       await client.query('BEGIN');
       await ensureTables(client, tables);
@@ -131,6 +132,7 @@ export class ProjectionRunner {
       {
         name: `projection.${projection.name}`,
         checkpoints,
+        log,
         ...(given.maxBatchEvents === undefined ? {} : { maxBatchEvents: given.maxBatchEvents as number }),
         ...(given.maxBatchWaitMs === undefined ? {} : { maxBatchWaitMs: given.maxBatchWaitMs as number }),
         ...(given.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: given.sessionTimeoutMs as number }),
@@ -164,7 +166,7 @@ export class ProjectionRunner {
   private async apply(batch: Batch): Promise<void> {
     let tx: PoolClient;
     try {
-      tx = await this.pool.connect();
+      tx = await checkOut(this.pool);
     } catch (error) {
       throw new CheckpointLostError([], `PostgreSQL unreachable: ${messageOf(error)}`, { cause: error });
     }
@@ -250,7 +252,7 @@ export class ProjectionRunner {
   }
 
   private async replayParked(): Promise<void> {
-    const tx = await this.pool.connect();
+    const tx = await checkOut(this.pool);
     try {
       await tx.query('BEGIN');
       const { rows } = await tx.query<{ id: string; event: RecordedEvent & { timestamp: string } }>(

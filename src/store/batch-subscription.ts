@@ -27,6 +27,8 @@ export interface BatchSubscribeOptions {
   readonly stopTimeoutMs?: number;
   /** The group's session timeout: how long a frozen member keeps its partitions (default 10 s). */
   readonly sessionTimeoutMs?: number;
+  /** Where the subscription says what it does: partitions assigned and taken away, claims retried (default: the store's log). */
+  readonly log?: (line: string) => void;
 }
 
 export const batchDefaults = { maxBatchEvents: 500, maxBatchWaitMs: 100, stopTimeoutMs: 10_000, sessionTimeoutMs: 10_000 } as const;
@@ -75,7 +77,7 @@ export class BatchSubscription {
     private readonly checkpoints: CheckpointStore,
     private readonly handler: BatchHandler,
     private readonly read: (stored: StoredEvent) => RecordedEvent[],
-    private readonly options: Required<Omit<BatchSubscribeOptions, 'checkpoints'>> & { readonly log: (line: string) => void },
+    private readonly options: Required<Omit<BatchSubscribeOptions, 'checkpoints'>>,
   ) {
     this.loop = this.run();
     this.loop.catch(() => undefined);
@@ -86,7 +88,7 @@ export class BatchSubscription {
     connection: KafkaConnection,
     topic: string,
     groupId: string,
-    options: Required<Omit<BatchSubscribeOptions, 'checkpoints'>> & { readonly checkpoints?: CheckpointStore; readonly log: (line: string) => void },
+    options: Required<Omit<BatchSubscribeOptions, 'checkpoints'>> & { readonly checkpoints?: CheckpointStore },
     handler: BatchHandler,
     read: (stored: StoredEvent) => RecordedEvent[],
   ): Promise<BatchSubscription> {
@@ -160,6 +162,7 @@ export class BatchSubscription {
 
   /** From librdkafka's rebalance callback: the partitions wait, paused, for their claim. */
   private assign(partitions: number[]): void {
+    this.options.log(`subscription ${this.options.name}: assigned partitions ${partitions.join(',')}`);
     for (const partition of partitions) {
       this.assigned.add(partition);
       this.toClaim.add(partition);
@@ -168,6 +171,7 @@ export class BatchSubscription {
   }
 
   private revoke(partitions: number[]): void {
+    this.options.log(`subscription ${this.options.name}: partitions ${partitions.join(',')} taken away`);
     const gone = new Set(partitions);
     for (const partition of partitions) {
       this.assigned.delete(partition);
@@ -301,7 +305,9 @@ export class BatchSubscription {
       const again = [...new Set([...last.keys(), ...error.partitions])].filter((p) => this.assigned.has(p));
       this.options.log(`subscription ${this.options.name}: ${error.message}; claiming ${again.join(',') || 'nothing'} again`);
       this.reclaim(again);
-      this.claimAfter = Date.now() + 250;
+      // A runner that lost its claim to a new holder is about to lose the partition in the
+      // group too: claiming back at once would only take it from the new holder for a moment.
+      this.claimAfter = Date.now() + 1_000;
       return;
     }
     for (const [partition, offset] of last) {

@@ -542,7 +542,7 @@ export class EventStore {
       stopTimeoutMs: integerOption(given.stopTimeoutMs, 'options.stopTimeoutMs', batchDefaults.stopTimeoutMs, 1, maxTimeoutMs),
       sessionTimeoutMs: integerOption(given.sessionTimeoutMs, 'options.sessionTimeoutMs', batchDefaults.sessionTimeoutMs, 1_000, 3_600_000),
       ...(checkpoints === undefined ? {} : { checkpoints: checkpoints as BatchSubscribeOptions['checkpoints'] & object }),
-      log: this.settings.log,
+      log: typeof given.log === 'function' ? (given.log as (line: string) => void) : this.settings.log,
     };
     const { events } = this.layout.topics;
     const subscription = await BatchSubscription.start(this.connection, events, `${events}.subscription.${valid.name}`, valid, handler, this.read);
