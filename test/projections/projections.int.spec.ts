@@ -14,6 +14,7 @@ import {
   rebuildProjection,
   replayParked,
 } from '../../src/projections/index.js';
+import { readEventsTopic } from '../support/log-check.js';
 import { appliedCount, countingProjection, expectFoldOfTheLog, testSchema, type TestSchema } from '../support/postgres.js';
 
 const brokers = inject('brokers');
@@ -178,5 +179,24 @@ describe('PostgreSQL projections', () => {
       { data: { cents: 200 }, schemaVersion: 2 },
       { data: { cents: 50 }, schemaVersion: 2 },
     ]);
+  });
+  it('follows the store across growth: a moved stream is applied in order, its old partition up to the seal before its new one', async () => {
+    const { store, pg, topic } = await setUp(2);
+    await appendMany(store, 0, 80, 16);
+    const runner = await ProjectionRunner.start({ store, pool: pg.pool, projection: countingProjection(pg.schema), schema: pg.schema, maxBatchEvents: 10 });
+    runners.push(runner);
+    let appending = true;
+    const appends = (async () => {
+      for (let i = 80; appending; i += 4) await appendMany(store, i, 4, 16);
+    })();
+    await new Promise((r) => setTimeout(r, 500));
+    await store.grow(4);
+    await new Promise((r) => setTimeout(r, 1_500));
+    appending = false;
+    await appends;
+    await until(async () => (await projectionStatus(store, pg.pool, 'counting', { schema: pg.schema })).state === 'live' && runner.partitions.length === 4, 90_000);
+    await expectFoldOfTheLog(pg.pool, pg.schema, brokers, topic);
+    const log = await readEventsTopic(brokers, topic);
+    expect([...log.streams.values()].some((h) => h.partitions.length === 2), 'some stream moved').toBe(true);
   });
 });

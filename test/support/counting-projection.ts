@@ -12,7 +12,7 @@ export function countingProjection(schema: string, name = 'counting'): Projectio
     name,
     tables: [`${q}.applied`, `${q}.totals`],
     async init(tx) {
-      await tx.query(`CREATE TABLE IF NOT EXISTS ${q}.applied (event_id text NOT NULL, stream_id text NOT NULL, version integer NOT NULL, data jsonb)`);
+      await tx.query(`CREATE TABLE IF NOT EXISTS ${q}.applied (seq bigserial, event_id text NOT NULL, stream_id text NOT NULL, version integer NOT NULL, data jsonb)`);
       await tx.query(`CREATE TABLE IF NOT EXISTS ${q}.totals (stream_id text PRIMARY KEY, events integer NOT NULL, last_version integer NOT NULL)`);
       await tx.query(`CREATE TABLE IF NOT EXISTS ${q}.cured (event_id text PRIMARY KEY)`);
     },

@@ -49,6 +49,9 @@ export async function expectFoldOfTheLog(pool: Pool, schema: string, brokers: st
   const logIds = [...log.streams.values()].flatMap((h) => h.ids).filter((id) => !except.has(id));
   expect(logIds.filter((id) => !ids.has(id)), 'events of the log not applied').toEqual([]);
   expect(ids.size, 'events applied that the log does not hold').toBe(logIds.length);
+  // Each stream's events were applied in version order (across partitions, when growth moved it).
+  const order = await pool.query<{ stream_id: string; versions: number[] }>(`SELECT stream_id, array_agg(version ORDER BY seq) AS versions FROM "${schema}".applied GROUP BY stream_id`);
+  for (const row of order.rows) expect(row.versions, `order of ${row.stream_id}`).toEqual([...row.versions].sort((a, b) => a - b));
   const totals = await pool.query<{ stream_id: string; events: number; last_version: number }>(`SELECT * FROM "${schema}".totals`);
   const byStream = new Map(totals.rows.map((r) => [r.stream_id, r]));
   for (const [streamId, history] of log.streams) {
