@@ -18,14 +18,16 @@ process.once('message', (job: Job) => {
     const pool = await openPool();
     const runner = await keepBankReadModel(store, pool, job.schema);
     report({ type: 'started' });
-    process.once('message', () => {
+    const stop = () =>
       void (async () => {
         await runner.stop();
         await store.close();
         await pool.end();
         process.exit(0);
       })();
-    });
+    process.once('message', stop);
+    // The demo ended without asking (it failed): do not outlive it.
+    process.once('disconnect', stop);
     await runner.done;
   })().catch((error: unknown) => {
     report({ type: 'error', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
