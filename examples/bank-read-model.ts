@@ -37,6 +37,7 @@ export function keepBankReadModel(store: EventStore, pool: Pool, schema?: string
     store,
     pool,
     projection: bankReadModel(schema),
+    ...(schema === undefined ? {} : { schema }), // Scribe's checkpoint tables beside the read model
     maxBatchEvents: 500, // a batch is applied when it holds 500 events
     maxBatchWaitMs: 100, // or 100 ms after its first event was read
     onError: { maxAttempts: 3, backoff: { initialMs: 100, maxMs: 5_000 }, then: 'park' },

@@ -27,6 +27,8 @@ export interface ProjectionPartitionStatus extends PartitionLag {
 
 export interface ProjectionStatus {
   readonly name: string;
+  /** The store whose events it applies. */
+  readonly store: string;
   /** 'failed' once a runner stopped by its failure policy; else 'catching-up' while any partition lags, or 'live'. */
   readonly state: ProjectionState;
   readonly error?: string;
@@ -57,10 +59,10 @@ function tablesOf(options: ProjectionAdminOptions | undefined): Tables {
   return tablesIn(given.schema as string | undefined);
 }
 
-async function projectionRow(pool: Pool, tables: Tables, name: string): Promise<{ tables: string[]; state: string; error: string | null; rebuilds: number }> {
+async function projectionRow(pool: Pool, tables: Tables, name: string): Promise<{ store: string; tables: string[]; state: string; error: string | null; rebuilds: number }> {
   const exists = await pool.query<{ found: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS found`, [tables.projections]);
   if (!exists.rows[0]?.found) throw new ProjectionNotFoundError(name, tables.schema);
-  const { rows } = await pool.query<{ tables: string[]; state: string; error: string | null; rebuilds: number }>(`SELECT tables, state, error, rebuilds FROM ${tables.projections} WHERE name = $1`, [name]);
+  const { rows } = await pool.query<{ store: string; tables: string[]; state: string; error: string | null; rebuilds: number }>(`SELECT store, tables, state, error, rebuilds FROM ${tables.projections} WHERE name = $1`, [name]);
   if (!rows[0]) throw new ProjectionNotFoundError(name, tables.schema);
   return rows[0];
 }
@@ -78,6 +80,7 @@ export async function projectionStatus(store: EventStore, pool: Pool, name: stri
   validateName(name, 'name', 100);
   const tables = tablesOf(options);
   const row = await projectionRow(pool, tables, name);
+  if (row.store !== store.name) throw new InvalidArgumentError('store', `projection "${name}" keeps the read model of store "${row.store}", not "${store.name}"`);
   const { rows } = await pool.query<{ partition: number; next_offset: string; epoch: string; owner: string | null; updated_at: Date }>(
     `SELECT partition, next_offset, epoch, owner, updated_at FROM ${tables.checkpoints} WHERE projection = $1 ORDER BY partition`,
     [name],
@@ -91,7 +94,7 @@ export async function projectionStatus(store: EventStore, pool: Pool, name: stri
     return { ...l, ...(r?.owner ? { owner: r.owner } : {}), ...(r ? { epoch: Number(r.epoch), updatedAt: r.updated_at } : {}) };
   });
   const state: ProjectionState = row.state === 'failed' ? 'failed' : partitions.some((p) => p.events > 0) ? 'catching-up' : 'live';
-  return { name, state, ...(row.error ? { error: row.error } : {}), rebuilds: row.rebuilds, parked: Number(parked.rows[0]?.n ?? 0), tables: row.tables, partitions };
+  return { name, store: row.store, state, ...(row.error ? { error: row.error } : {}), rebuilds: row.rebuilds, parked: Number(parked.rows[0]?.n ?? 0), tables: row.tables, partitions };
 }
 
 /**

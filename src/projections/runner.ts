@@ -113,10 +113,15 @@ export class ProjectionRunner {
     try {
       await client.query('BEGIN');
       await ensureTables(client, tables);
-      await client.query(`INSERT INTO ${tables.projections} (name, tables) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET tables = EXCLUDED.tables, updated_at = now()`, [
-        projection.name,
-        projection.tables,
-      ]);
+      const { rows } = await client.query<{ store: string }>(
+        `INSERT INTO ${tables.projections} AS p (name, store, tables) VALUES ($1, $2, $3)
+         ON CONFLICT (name) DO UPDATE SET tables = EXCLUDED.tables, updated_at = now() RETURNING p.store`,
+        [projection.name, store.name, projection.tables],
+      );
+      // Its checkpoints are offsets in one store's log: they mean nothing in another's.
+      if (rows[0]?.store !== store.name) {
+        throw new InvalidArgumentError('options.projection', `projection "${projection.name}" in schema ${tables.schema} keeps the read model of store "${rows[0]?.store}", not "${store.name}": give it another name or schema`);
+      }
       if (projection.init) await projection.init(client);
       await client.query('COMMIT');
     } catch (error) {

@@ -28,6 +28,7 @@ export async function ensureTables(tx: PoolClient, tables: Tables): Promise<void
   await tx.query(`CREATE SCHEMA IF NOT EXISTS "${tables.schema}"`);
   await tx.query(`CREATE TABLE IF NOT EXISTS ${tables.projections} (
     name text PRIMARY KEY,
+    store text NOT NULL,
     tables text[] NOT NULL DEFAULT '{}',
     state text NOT NULL DEFAULT 'running',
     error text,

@@ -216,6 +216,11 @@ export class EventStore {
     }
   }
 
+  /** The store's name: the prefix of its topics. */
+  get name(): string {
+    return this.layout.store;
+  }
+
   /** The store's partition count (the latest generation's, see `grow`). */
   get partitions(): number {
     return this.routing.table.partitions;

@@ -74,6 +74,11 @@ describe('PostgreSQL projections', () => {
       expect(partition.seconds).toBe(0);
       expect(partition.owner).toMatch(new RegExp(`/${process.pid}/`));
     }
+
+    // Its checkpoints are offsets in this store's log: another store cannot take the name over.
+    const { store: other } = await setUp(1);
+    const refused = await ProjectionRunner.start({ store: other, pool: pg.pool, projection: counting, schema: pg.schema }).then(() => undefined, (e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'options.projection' });
   });
 
   it('parks a poison event after its attempts and goes on; a replay asked for applies it once it can be', async () => {

@@ -65,4 +65,24 @@ describe('batch subscriptions', () => {
     await Promise.all([a.stop(), b.stop()]);
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
   });
+  it('refuses bad options naming the argument, before anything connects', async () => {
+    const handler = () => undefined;
+    const argument = async (call: Promise<unknown>) => ((await call.then(() => undefined, (e: unknown) => e)) as { code?: string; argument?: string });
+    expect(await argument(store.subscribeBatches({} as never, handler))).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'options.name' });
+    expect(await argument(store.subscribeBatches({ name: 'x', maxBatchEvents: 0 }, handler))).toMatchObject({ argument: 'options.maxBatchEvents' });
+    expect(await argument(store.subscribeBatches({ name: 'x', checkpoints: {} as never }, handler))).toMatchObject({ argument: 'options.checkpoints' });
+    expect(await argument(store.subscribeBatches({ name: 'x' }, 'no' as never))).toMatchObject({ argument: 'handler' });
+    expect(await argument(store.lag([{ partition: 0, offset: '-1' }]))).toMatchObject({ argument: 'checkpoint[0].offset' });
+    expect(await argument(store.lag([{ partition: 7, offset: '1' }]))).toMatchObject({ argument: 'checkpoint[0].partition' });
+  });
+
+  it('says how far positions are behind the log: records not handled and the age of the oldest', async () => {
+    const lag = await store.lag([]);
+    expect(lag.map((l) => l.partition)).toEqual([0, 1, 2]);
+    const total = lag.reduce((n, l) => n + l.events, 0);
+    expect(total).toBeGreaterThanOrEqual(40);
+    for (const l of lag) if (l.events > 0) expect(l.seconds).toBeGreaterThan(0);
+    const caughtUp = await store.lag(lag.map((l) => ({ partition: l.partition, offset: String(Number(l.end) - 1) })));
+    expect(caughtUp.every((l) => l.events === 0 && l.seconds === 0)).toBe(true);
+  });
 });
