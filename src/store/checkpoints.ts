@@ -56,7 +56,7 @@ export class CheckpointLostError extends ScribeError {
     reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`checkpoint of partitions ${partitions.join(',')} not committed: ${reason}`, options);
+    super(`checkpoint of ${partitions.length > 0 ? `partitions ${partitions.join(',')}` : 'the batch'} not committed: ${reason}`, options);
   }
 }
 
