@@ -202,8 +202,8 @@ export class ProjectionRunner {
   }
 
   private async begin(tx: PoolClient): Promise<void> {
-    await own(tx, 'BEGIN');
-    await own(tx, `SET LOCAL idle_in_transaction_session_timeout = ${this.settings.idleTimeoutMs}`);
+    // One round trip: a frozen runner's transaction is ended by the server after the timeout.
+    await own(tx, `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${this.settings.idleTimeoutMs}`);
   }
 
   /** An event of a failed batch, alone: attempts with backoff, then parked (in the same transaction) or the runner stops. */
