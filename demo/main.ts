@@ -1,12 +1,15 @@
 // `npm run demo`: the main job in miniature. Several teller processes move money between
 // accounts at the same time, with optimistic concurrency and retries; at the end the whole
 // store is read back from Kafka to show that money was conserved and every history is exact.
+// Meanwhile a projection in its own process keeps balances and the transfer ledger in
+// PostgreSQL; the report checks that read model against the events.
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { EventStore, type RecordedEvent } from '../src/index.js';
 import { connectToKafka } from '../src/local-kafka/index.js';
+import { openPool } from '../src/projections/index.js';
 import { accountIds, evolve, type Account } from './bank.js';
 
 const tellers = 3;
@@ -17,11 +20,24 @@ const openingBalance = 1_000;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
+// Before Kafka starts: an unreachable PostgreSQL is said at once, with where it was looked for.
+const pool = await openPool();
 const kafka = await connectToKafka({ name: 'demo', log: (line) => say(`  kafka: ${line}`) });
 let exitCode = 0;
+const name = `bank-${randomUUID().slice(0, 8)}`;
+const schema = `demo_${name.replace('-', '_')}`;
 try {
-  const name = `bank-${randomUUID().slice(0, 8)}`;
   const store = await EventStore.connect({ brokers: kafka.brokers, store: name, partitions: 6, dataDir: `.scribe/demo/${name}/main` });
+  await pool.query(`CREATE SCHEMA "${schema}"`);
+  const readModel = fork(fileURLToPath(new URL('./read-model.js', import.meta.url)));
+  const readModelFailed = new Promise<never>((_, reject) => {
+    readModel.on('message', (message: { type: string; message?: string }) => message.type === 'error' && reject(new Error(`read model: ${message.message}`)));
+  });
+  readModelFailed.catch(() => undefined);
+  const readModelStarted = new Promise<void>((resolve) => readModel.on('message', (message: { type: string }) => message.type === 'started' && resolve()));
+  readModel.send({ brokers: kafka.brokers, store: name, schema });
+  await Promise.race([readModelStarted, readModelFailed]);
+  say(`A projection process keeps balances and the transfer ledger in PostgreSQL (schema ${schema})`);
   for (const id of accounts) await store.append(id, [{ type: 'Opened', data: { balance: openingBalance } }], { expectedVersion: 'no_stream' });
   say(`Opened ${accounts.length} accounts of ${openingBalance} in store "${name}" (${store.partitions} partitions)`);
   say(`${tellers} teller processes, ${concurrencyPerTeller} concurrent transfers each, ${tellers * transfersPerTeller} transfers in all:`);
@@ -72,6 +88,22 @@ try {
   await subscription.stop();
   await store.close();
 
+  // The read model, once it has caught up, against the events read back.
+  const fromEvents = accounts.map((id) => balances.get(id)?.balance ?? 0).join(' ');
+  const readModelBalances = async () => {
+    const { rows } = await pool.query<{ account: string; balance: string }>(`SELECT account, balance FROM "${schema}".balances`);
+    const byAccount = new Map(rows.map((r) => [r.account, Number(r.balance)]));
+    return accounts.map((id) => byAccount.get(id) ?? 0).join(' ');
+  };
+  const ledgerRows = async () => Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".ledger`)).rows[0]!.n);
+  for (const until = Date.now() + 60_000; Date.now() < until; ) {
+    if ((await readModelBalances()) === fromEvents && (await ledgerRows()) === transferred * 2) break;
+    await Promise.race([new Promise((r) => setTimeout(r, 200)), readModelFailed]);
+  }
+  const readModelAgrees = (await readModelBalances()) === fromEvents && (await ledgerRows()) === transferred * 2;
+  readModel.send({ type: 'stop' });
+  await new Promise((resolve) => readModel.once('exit', resolve));
+
   const total = [...balances.values()].reduce((sum, a) => sum + a.balance, 0);
   const exact = [...versions.values()].every((list) => list.every((v, i) => v === i));
   const conflicts = [...conflictsBy.values()].reduce((a, b) => a + b, 0);
@@ -82,9 +114,12 @@ try {
   say(`  conflicts detected, retried: ${conflicts}`);
   say(`  total money:                ${total} (opening total ${accounts.length * openingBalance}) ${total === accounts.length * openingBalance ? 'conserved' : 'NOT CONSERVED'}`);
   say(`  histories:                  ${exact ? 'exact: every account holds versions 0..n-1, once each, in order' : 'BROKEN'}`);
-  say(`  balances:                   ${accounts.map((id) => balances.get(id)?.balance ?? 0).join(' ')}`);
-  if (!exact || total !== accounts.length * openingBalance || events !== expectedEvents) exitCode = 1;
+  say(`  balances:                   ${fromEvents}`);
+  say(`  read model in PostgreSQL:   ${readModelAgrees ? `the same balances, and ${transferred * 2} ledger entries (two per transfer)` : `DIFFERENT: ${await readModelBalances()}, ${await ledgerRows()} ledger entries`}`);
+  if (!exact || total !== accounts.length * openingBalance || events !== expectedEvents || !readModelAgrees) exitCode = 1;
 } finally {
+  await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+  await pool.end();
   await kafka.release();
 }
 process.exit(exitCode);

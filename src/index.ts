@@ -23,6 +23,9 @@ export type { SnapshotContext, SnapshotPolicy } from './aggregates/snapshot-poli
 export { jsonStateCodec, type StateCodec } from './aggregates/state-codec.js';
 export { EventSchemas, into, UpcastInto, type JsonSchema, type UnknownEventPolicy, type Upcaster, type VersionedEvent } from './schemas/event-schemas.js';
 export { compatibilityLevels, IncompatibleSchemaError, SchemaRegistryUnavailableError, type Compatibility, type SchemaRegistryOptions } from './schemas/schema-registry.js';
+export { BatchSubscription, type BatchHandler, type BatchSubscribeOptions } from './store/batch-subscription.js';
+export { CheckpointLostError, KafkaGroupCheckpoints, type Batch, type CheckpointStore } from './store/checkpoints.js';
+export type { PartitionLag } from './store/lag.js';
 export type { AppendResult, EventData, JsonValue, Metadata, Position, RecordedEvent } from './streams/event.js';
 export { matchesExpectedVersion, type ExpectedVersion } from './streams/expected-version.js';
 export {

@@ -12,13 +12,13 @@ import { topicNames } from '../store/topics.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-interface StoreOptions {
+export interface StoreOptions {
   readonly store: string;
   readonly brokers?: string;
 }
 
 /** Connects to an existing store without owning partitions; a store that does not exist is an error, never created. */
-async function openStore(options: StoreOptions, run: (store: KafkaEventStore) => Promise<void>): Promise<void> {
+export async function openStore(options: StoreOptions, run: (store: KafkaEventStore) => Promise<void>): Promise<void> {
   const brokers = brokersFlag(options.brokers);
   const store = storeFlag(options.store);
   const admin = KafkaAdmin.connect({ brokers });

@@ -39,6 +39,9 @@ import type { RemoteAppends } from './remote-appends.js';
 import { Subscription, type EventHandler, type SubscribeOptions } from './subscription.js';
 import { defaultStopTimeoutMs, validateSubscriptionStart } from './operation-arguments.js';
 import type { StoreLayout } from './topics.js';
+import { BatchSubscription, batchDefaults, type BatchHandler, type BatchSubscribeOptions } from './batch-subscription.js';
+import { lagBehind, type PartitionLag } from './lag.js';
+import type { Position } from '../streams/event.js';
 import { defaults, validateConnectOptions, type ConnectOptions } from './connect-options.js';
 import {
   encodeEvents,
@@ -77,7 +80,7 @@ export class KafkaEventStore implements EventStore {
   private closing: Promise<void> | undefined;
   /** Per partition, the offset this process's reads reach at least: past every append acknowledged to it. */
   private readonly readFloor = new Map<number, number>();
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly subscriptions = new Set<Subscription | BatchSubscription>();
   private readonly connection: KafkaConnection;
   private readonly layout: StoreLayout;
   private readonly admin: KafkaAdmin;
@@ -130,6 +133,11 @@ export class KafkaEventStore implements EventStore {
   observe(listener: StoreListener): () => void {
     if (typeof listener !== 'function') throw new InvalidArgumentError('listener', `must be a function, got ${describeValue(listener)}`);
     return this.instrumentation.observe(listener);
+  }
+
+  /** The store's name: the prefix of its topics. */
+  get name(): string {
+    return this.layout.store;
   }
 
   /** The store's partition count (the latest generation's, see `grow`). */
@@ -426,6 +434,54 @@ export class KafkaEventStore implements EventStore {
     this.subscriptions.add(subscription);
     void subscription.done.catch(() => undefined).finally(() => this.subscriptions.delete(subscription));
     return subscription;
+  }
+
+  /**
+   * Every committed event of the store in batches, shared by the processes subscribing under
+   * the same name (each partition read by one of them at a time), from the checkpoints the
+   * `checkpoints` store holds (default: the Kafka consumer group, committed after each batch).
+   */
+  async subscribeBatches(options: BatchSubscribeOptions, handler: BatchHandler): Promise<BatchSubscription> {
+    this.ensureOpen('subscribeBatches');
+    const given = validateOptions(options);
+    if (typeof handler !== 'function') throw new InvalidArgumentError('handler', `must be a function, got ${describeValue(handler)}`);
+    validateName(given.name, 'options.name', 200);
+    const checkpoints = given.checkpoints;
+    if (checkpoints !== undefined && (typeof checkpoints !== 'object' || checkpoints === null || !['claim', 'release', 'commit', 'next'].every((m) => typeof (checkpoints as Record<string, unknown>)[m] === 'function'))) {
+      throw new InvalidArgumentError('options.checkpoints', `must be a checkpoint store (claim, release, commit, next), got ${describeValue(checkpoints)}`);
+    }
+    const valid = {
+      name: given.name,
+      maxBatchEvents: integerOption(given.maxBatchEvents, 'options.maxBatchEvents', batchDefaults.maxBatchEvents, 1, 100_000),
+      maxBatchWaitMs: integerOption(given.maxBatchWaitMs, 'options.maxBatchWaitMs', batchDefaults.maxBatchWaitMs, 0, 600_000),
+      stopTimeoutMs: integerOption(given.stopTimeoutMs, 'options.stopTimeoutMs', batchDefaults.stopTimeoutMs, 1, maxTimeoutMs),
+      sessionTimeoutMs: integerOption(given.sessionTimeoutMs, 'options.sessionTimeoutMs', batchDefaults.sessionTimeoutMs, 1_000, 3_600_000),
+      ...(checkpoints === undefined ? {} : { checkpoints: checkpoints as BatchSubscribeOptions['checkpoints'] & object }),
+      log: typeof given.log === 'function' ? (given.log as (line: string) => void) : (line: string) => this.notice(line),
+    };
+    const { events } = this.layout.topics;
+    const subscription = await BatchSubscription.start(this.connection, events, `${events}.subscription.${valid.name}`, valid, handler, this.read);
+    this.subscriptions.add(subscription);
+    void subscription.done.catch(() => undefined).finally(() => this.subscriptions.delete(subscription));
+    return subscription;
+  }
+
+  /**
+   * How far a checkpoint (the position of the last record handled per partition) is behind
+   * the log: per partition, the records not handled yet and the age of the oldest.
+   */
+  async lag(checkpoint: readonly Position[]): Promise<PartitionLag[]> {
+    this.ensureOpen('lag');
+    let positions: ReturnType<typeof validateSubscriptionStart>;
+    try {
+      positions = validateSubscriptionStart(checkpoint ?? [], this.routing.table.partitions);
+    } catch (error) {
+      // The same rules as a subscription's `from`, said of this argument.
+      if (error instanceof InvalidArgumentError) throw new InvalidArgumentError(error.argument.replace('options.from', 'checkpoint'), error.message.slice(error.argument.length + 2));
+      throw error;
+    }
+    if (!Array.isArray(positions)) throw new InvalidArgumentError('checkpoint', `must be a list of positions { partition, offset }, got ${describeValue(checkpoint)}`);
+    return lagBehind(this.connection, this.admin, this.layout.topics.events, this.routing.table.partitions, positions);
   }
 
   /**
