@@ -7,7 +7,8 @@ import type { StreamIndex } from '../stream-index/stream-index.js';
 import { describeValue, InvalidArgumentError } from '../errors.js';
 import { CommandRejectedError, DeciderNotRegisteredError } from '../streams/errors.js';
 import type { AppendResult } from '../streams/event.js';
-import { commandEventId, type CommandDecision, type PartitionWriter, type PendingAppend, type RemoteOrigin } from '../writer/partition-writer.js';
+import { commandEventId, type CommandDecision } from '../appends/append-batch.js';
+import type { PartitionWriter, PendingAppend, RemoteOrigin } from '../writer/partition-writer.js';
 import { catchUpSync, evolveWith, fromSnapshot, loadAggregate, snapshotIfDue, type AggregateState, type ReadEvents } from './aggregate-state.js';
 import type { Decider, DomainEvent } from './decider.js';
 

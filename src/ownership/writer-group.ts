@@ -9,7 +9,9 @@ import type { RoutingLog } from '../partitioning/routing-log.js';
 import { decodeRequest, type AppendRequest } from '../records/append-request.js';
 import type { IndexFollower } from '../stream-index/follower.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
+import type { StoreEvent } from '../instrumentation/store-events.js';
 import { PartitionWriter, type PendingAppend, type RemoteOrigin } from '../writer/partition-writer.js';
+import type { ProducerFactory } from '../writer/producer-factory.js';
 
 /** The consumer group of a store's writer processes. */
 export function writerGroupId(store: string): string {
@@ -31,6 +33,10 @@ export interface WriterGroupOptions {
   readonly maxConcurrentTransactions: number;
   readonly maxBatch: number;
   readonly log: (line: string) => void;
+  /** The writers' typed events (default: none). */
+  readonly instrument?: (event: StoreEvent) => void;
+  /** Creates each writer's producer (default: KafkaProducer.connect); fault tests inject faults here. */
+  readonly producers?: ProducerFactory;
   /** Hands a command request (rather than events) to whoever runs commands in this process. */
   readonly onCommand: (request: AppendRequest, writer: PartitionWriter, origin: RemoteOrigin) => void;
 }

@@ -11,7 +11,9 @@ import { CommandRunner, decideOrRefuse, validateDecision, type AnyDecider, type 
 import type { Decider, DomainEvent, LoadedState } from '../aggregates/decider.js';
 import { WriterGroup, writerGroupId } from '../ownership/writer-group.js';
 import type { EncodedEvent } from '../records/event-record.js';
-import type { PartitionWriter, PendingSnapshot } from '../writer/partition-writer.js';
+import type { PendingSnapshot } from '../appends/append-batch.js';
+import type { PartitionWriter } from '../writer/partition-writer.js';
+import { producerFactoryOption, type ProducerFactory } from '../writer/producer-factory.js';
 import { RoutingLog } from '../partitioning/routing-log.js';
 import type { ShardMove } from '../partitioning/routing.js';
 import { eventReader, type EventReader } from '../schemas/event-schemas.js';
@@ -190,6 +192,8 @@ export class EventStore {
             maxConcurrentTransactions: settings.maxConcurrentTransactions,
             maxBatch: defaults.maxBatch,
             log,
+            // Not a public option: tests hand in a producer factory that injects faults.
+            producers: (options as { [producerFactoryOption]?: ProducerFactory })[producerFactoryOption],
             onCommand: (request, writer, origin) => {
               const command = request.command!;
               const ignore = () => undefined; // the requester learns the outcome from the reply
