@@ -2,7 +2,7 @@
 // of the writer's work it interrupted. Every failure of a writer goes through it.
 import { ScribeError } from '../errors.js';
 import { KafkaOperationError } from '../kafka/index.js';
-import { IllegalWriterTransition } from './writer-state.js';
+import { WriterInvariantError } from './writer-state.js';
 
 /** The step a writer was taking when it failed. */
 export const writerPhases = [
@@ -60,11 +60,11 @@ export function classifyFailure(error: unknown, phase: WriterPhase): FailureDeci
 }
 
 /**
- * A bug in Scribe rather than a failure of Kafka or of the machine: an illegal state move, or
- * the errors JavaScript raises for wrong code. Never reported to a caller as "outcome unknown"
+ * A bug in Scribe rather than a failure of Kafka or of the machine: a broken invariant of the
+ * writer (an illegal state move among them), or the errors JavaScript raises for wrong code. Never reported to a caller as "outcome unknown"
  * unless a commit was asked for.
  */
 export function isProgrammingError(error: unknown): boolean {
   if (error instanceof ScribeError) return false;
-  return error instanceof IllegalWriterTransition || error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError;
+  return error instanceof WriterInvariantError || error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError;
 }

@@ -19,7 +19,7 @@ import { classifyFailure, type FailureDecision, type WriterPhase } from './failu
 import { moveOf, offsetOf, produceHandOver, type HandOverStep } from './hand-over.js';
 import type { PendingAppend, RemoteOrigin } from './pending-append.js';
 import { connectProducer, initTransactions, type ProducerFactory, type TransactionalProducer } from './producer-factory.js';
-import { WriterLifecycle } from './writer-state.js';
+import { WriterInvariantError, WriterLifecycle } from './writer-state.js';
 
 export type { PendingAppend, RemoteOrigin } from './pending-append.js';
 
@@ -91,9 +91,10 @@ export class PartitionWriter {
   private replacing: string | undefined;
 
   constructor(private readonly options: PartitionWriterOptions) {
-    const instrument = options.instrument ?? noInstrument;
-    this.instrument = instrument;
-    this.lifecycle = new WriterLifecycle((from, to) => instrument({ type: 'writer-state-changed', partition: options.partition, from, to }));
+    const { instrument } = options;
+    this.instrument = instrument ?? noInstrument;
+    // Without a listener, a state move (three per batch) costs no event object.
+    this.lifecycle = new WriterLifecycle(instrument ? (from, to) => instrument({ type: 'writer-state-changed', partition: options.partition, from, to }) : noInstrument);
     this.started = this.start();
   }
 
@@ -391,7 +392,7 @@ export class PartitionWriter {
    */
   private async transaction(produce: (producer: TransactionalProducer) => Promise<number | undefined>, apply: () => Promise<void>): Promise<number> {
     const producer = this.producer;
-    if (!producer) throw new Error('the writer is ready without a producer');
+    if (!producer) throw new WriterInvariantError('the writer is ready without a producer');
     this.lifecycle.transitionTo('in-transaction');
     this.phase = 'begin';
     const began = performance.now();

@@ -38,13 +38,20 @@ export const writerTransitions: Readonly<Record<WriterState, readonly WriterStat
   closed: [],
 };
 
-export class IllegalWriterTransition extends Error {
+/** A state the writer's own rules exclude: a bug in Scribe, never a failure of Kafka. */
+export class WriterInvariantError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class IllegalWriterTransition extends WriterInvariantError {
   constructor(
     readonly from: WriterState,
     readonly to: WriterState,
   ) {
     super(`partition writer cannot move from ${from} to ${to}`);
-    this.name = 'IllegalWriterTransition';
   }
 }
 

@@ -6,7 +6,7 @@ import { TimeoutError } from '../../src/errors.js';
 import { KafkaOperationError } from '../../src/kafka/index.js';
 import { kafkaErrorCodes } from '../../src/kafka/errors.js';
 import { classifyFailure, failureDecisions, isProgrammingError, writerPhases, type FailureDecision, type WriterPhase } from '../../src/writer/failure-classifier.js';
-import { IllegalWriterTransition } from '../../src/writer/writer-state.js';
+import { IllegalWriterTransition, WriterInvariantError } from '../../src/writer/writer-state.js';
 
 /** An error as librdkafka reports it, classified by Scribe's Kafka layer. */
 function kafka(code: number, flags: { isRetriable?: boolean; isTxnRequiresAbort?: boolean; isFatal?: boolean } = {}): KafkaOperationError {
@@ -67,7 +67,7 @@ describe('the failure classifier', () => {
   });
 
   it("Scribe's own bugs always fail the writer, in every phase, and are never taken for Kafka's", () => {
-    for (const bug of [errors['an illegal state move'], errors['a TypeError in Scribe'], new RangeError('Invalid array length'), new ReferenceError('x is not defined')]) {
+    for (const bug of [errors['an illegal state move'], errors['a TypeError in Scribe'], new WriterInvariantError('the writer is ready without a producer'), new RangeError('Invalid array length'), new ReferenceError('x is not defined')]) {
       expect(isProgrammingError(bug)).toBe(true);
       for (const phase of writerPhases) expect(classifyFailure(bug, phase)).toBe(failed);
     }
