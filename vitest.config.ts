@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.spec.ts'],
+    include: ['test/**/*.spec.ts', 'examples/*.spec.ts'],
     globalSetup: ['test/global-setup.ts'],
     setupFiles: ['test/fast-check-seed.ts'],
     // librdkafka is a native addon with its own threads: one process per test file.

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { EventStore, type ConnectOptions } from '../src/index.js';
+import { EventStore, type ConnectOptions, type KafkaEventStore } from '../src/index.js';
 import { KafkaAdmin } from '../src/kafka/index.js';
 import { packageRoot } from '../src/local-kafka/home.js';
 import { topicNames } from '../src/store/topics.js';
@@ -28,7 +28,7 @@ export interface FreshStoreSpec {
 }
 
 export interface FreshStore {
-  readonly store: EventStore;
+  readonly store: KafkaEventStore;
   readonly name: string;
   /** Connect, plus the wait for ownership of every partition when a writer. */
   readonly readyMs: number;
@@ -56,7 +56,7 @@ export async function withFreshStore<T>(
   const name = spec.name ?? `${spec.prefix}-${randomSuffix()}`;
   const dataDir = spec.dataDir ?? benchDataDir();
   const began = performance.now();
-  let store: EventStore | undefined;
+  let store: KafkaEventStore | undefined;
   try {
     store = await EventStore.connect({
       brokers,
@@ -80,7 +80,7 @@ export async function withFreshStore<T>(
 }
 
 /** Polls until this process owns every partition of the store: each has its transactional writer. */
-export async function ownAllPartitions(store: EventStore, timeoutMs: number): Promise<void> {
+export async function ownAllPartitions(store: KafkaEventStore, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (store.ownedPartitions.length !== store.partitions) {
     if (Date.now() > deadline) throw new Error(`owned ${store.ownedPartitions.length} of ${store.partitions} partitions after ${timeoutMs} ms`);

@@ -3,7 +3,7 @@
 // (test/support/writer-process.ts races random streams for correctness tests and runs under
 // tsx; this one drives timed, uncontended load and runs from dist/ like the rest of bench/.)
 import { performance } from 'node:perf_hooks';
-import { EventStore, type ConnectOptions } from '../src/index.js';
+import { EventStore, type ConnectOptions, type KafkaEventStore } from '../src/index.js';
 import { payloadOf, transactionsFromOffsets } from './store-fixture.js';
 
 export type WriterCommand =
@@ -47,7 +47,7 @@ const eventType = 'ScaleOutAppended';
 /** Epoch milliseconds with sub-millisecond precision, comparable between processes on one machine. */
 const now = () => performance.timeOrigin + performance.now();
 
-let store: EventStore | undefined;
+let store: KafkaEventStore | undefined;
 let load: Load | undefined;
 const send = (report: WriterReport) => process.send?.(report);
 
@@ -102,7 +102,7 @@ class Load {
     this.done = Promise.all(Array.from({ length: workers }, (_, w) => this.worker(w, workers, events))).then(() => undefined);
   }
 
-  static async start(s: EventStore, generation: number, target: LoadTarget, workers: number, streamCount: number, eventSize: number): Promise<Load> {
+  static async start(s: KafkaEventStore, generation: number, target: LoadTarget, workers: number, streamCount: number, eventSize: number): Promise<Load> {
     const partitions = target === 'owned' ? s.ownedPartitions : Array.from({ length: s.partitions }, (_, p) => p);
     if (partitions.length === 0) throw new Error('owns no partition: nothing to drive');
     const targeted = new Set(partitions);

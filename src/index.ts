@@ -1,14 +1,19 @@
 // Scribe's public surface: everything a user imports from 'scribe'.
-export {
-  EventStore,
-  type AppendOptions,
-  type ExecuteOptions,
-  type HandleOptions,
-  type HandleResult,
-  type LoadOptions,
-  type ReadStreamOptions,
-  type RoutingStatus,
-} from './store/event-store.js';
+export { EventStore } from './store/connect.js';
+export { KafkaEventStore, type RoutingStatus } from './store/event-store.js';
+export type {
+  AppendOptions,
+  EventHandler,
+  ExecuteOptions,
+  HandleOptions,
+  HandleResult,
+  LoadOptions,
+  ReadDirection,
+  ReadStreamOptions,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionStart,
+} from './contract/event-store.js';
 export type { ConnectOptions } from './store/connect-options.js';
 export type { GrowOptions, GrowthProgress, GrowthResult } from './store/growth.js';
 export type { ShardMove } from './partitioning/routing.js';
@@ -18,7 +23,6 @@ export type { SnapshotContext, SnapshotPolicy } from './aggregates/snapshot-poli
 export { jsonStateCodec, type StateCodec } from './aggregates/state-codec.js';
 export { EventSchemas, into, UpcastInto, type JsonSchema, type UnknownEventPolicy, type Upcaster, type VersionedEvent } from './schemas/event-schemas.js';
 export { compatibilityLevels, IncompatibleSchemaError, SchemaRegistryUnavailableError, type Compatibility, type SchemaRegistryOptions } from './schemas/schema-registry.js';
-export { Subscription, type EventHandler, type SubscribeOptions, type SubscriptionStart } from './store/subscription.js';
 export type { AppendResult, EventData, JsonValue, Metadata, Position, RecordedEvent } from './streams/event.js';
 export { matchesExpectedVersion, type ExpectedVersion } from './streams/expected-version.js';
 export {

@@ -5,7 +5,7 @@
 // sends in flight, and transactional (raw-produce's reference, committing every 100 and 1,000).
 import { performance } from 'node:perf_hooks';
 import { STREAM_DOES_NOT_EXIST, type ExpectedStreamVersion } from '@event-driven-io/emmett';
-import type { EventStore } from '../../src/index.js';
+import type { KafkaEventStore } from '../../src/index.js';
 import { measureRawIdempotent, measureRawTransactional } from '../scenarios/raw-produce.js';
 import { cpuSample, cpuSince, type CpuUse } from '../cpu.js';
 import { latencySummary, perSecond } from '../stats.js';
@@ -97,7 +97,7 @@ async function measureScribe(o: ConcurrentWritersOptions, context: WorkloadConte
 }
 
 /** Every partition's writer commits one append before the clock starts, as in append-uncontended. */
-async function primePartitions(store: EventStore, streams: number, streamId: (s: number) => string, appendTo: (s: number) => Promise<void>): Promise<void> {
+async function primePartitions(store: KafkaEventStore, streams: number, streamId: (s: number) => string, appendTo: (s: number) => Promise<void>): Promise<void> {
   const firsts = new Map<number, number>();
   for (let s = 0; s < streams && firsts.size < store.partitions; s++) {
     const partition = store.partitionOf(streamId(s));

@@ -6,7 +6,7 @@
 // transactional producer measured in the same repetition.
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import { WrongExpectedVersionError, type EventStore } from '../../src/index.js';
+import { WrongExpectedVersionError, type EventStore, type KafkaEventStore } from '../../src/index.js';
 import { positiveInteger, positiveIntegers, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
 import { latencySummary, medianFormatter, perSecond, round } from '../stats.js';
 import { besideRawReference, defineStoreBenchOptions, parseStoreBenchOptions, referenceOf, type StoreBenchOptions, payloadOf, randomSuffix, ratiosToRaw, withFreshStore } from '../store-fixture.js';
@@ -23,12 +23,12 @@ export interface AppendContendedOptions extends StoreBenchOptions {
 const eventType = 'BenchContended';
 
 /** The stream's last version, read back through the store. */
-async function lastVersion(store: EventStore, streamId: string): Promise<number> {
+async function lastVersion(store: KafkaEventStore, streamId: string): Promise<number> {
   for await (const event of store.readStream(streamId, { direction: 'backwards', maxCount: 1 })) return event.version;
   return -1;
 }
 
-async function measureLevel(store: EventStore, streamId: string, o: AppendContendedOptions, writers: number) {
+async function measureLevel(store: KafkaEventStore, streamId: string, o: AppendContendedOptions, writers: number) {
   const events = [{ type: eventType, data: payloadOf(o.eventSize) }];
   const latencies: number[] = [];
   let accepted = 0;

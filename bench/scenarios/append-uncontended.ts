@@ -8,7 +8,7 @@
 // target (Scribe at concurrency 64 >= 50% of it), batches of 100 and 1,000 records are shown too.
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import type { EventStore } from '../../src/index.js';
+import type { EventStore, KafkaEventStore } from '../../src/index.js';
 import { positiveInteger, positiveIntegers, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
 import { latencySummary, medianFormatter, perSecond, round } from '../stats.js';
 import { besideRawReference, defineStoreBenchOptions, parseStoreBenchOptions, referenceOf, type StoreBenchOptions, memory, payloadOf, ratiosToRaw, transactionsFromOffsets, withFreshStore, type Memory } from '../store-fixture.js';
@@ -32,7 +32,7 @@ interface LevelResult {
 }
 
 /** One concurrency level: `appends` appends by `concurrency` workers, each over its own streams. */
-async function measureLevel(store: EventStore, o: AppendUncontendedOptions, concurrency: number, versions: Int32Array, log: (line: string) => void): Promise<LevelResult> {
+async function measureLevel(store: KafkaEventStore, o: AppendUncontendedOptions, concurrency: number, versions: Int32Array, log: (line: string) => void): Promise<LevelResult> {
   const total = o.appends;
   const events = [{ type: eventType, data: payloadOf(o.eventSize) }];
   const latencies = new Float64Array(total);

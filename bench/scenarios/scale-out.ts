@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import type { EventStore } from '../../src/index.js';
+import type { EventStore, KafkaEventStore } from '../../src/index.js';
 import { localBrokerPids, machineCpu, processCpuS } from '../cpu.js';
 import { positiveInteger, positiveIntegers, type BenchContext, type RepetitionResult, type Scenario } from '../scenario.js';
 import { latencySummary, median, medianFormatter, perSecond, round } from '../stats.js';
@@ -109,7 +109,7 @@ class Probe {
   private readonly failures: string[] = [];
   private readonly done: Promise<void>;
 
-  constructor(store: EventStore, prefix: string, intervalMs: number) {
+  constructor(store: KafkaEventStore, prefix: string, intervalMs: number) {
     this.acks = Array.from({ length: store.partitions }, () => []);
     // One stream per partition: names tried in turn until every partition has one.
     const streams = new Array<string>(store.partitions);
@@ -276,7 +276,7 @@ async function measureStep(r: Run, writers: readonly BenchWriter[]): Promise<voi
  * per partition the longest interval without an acknowledged probe append, until the group has
  * settled on `writers` (as `change` leaves it) and every partition has answered again.
  */
-async function measureTransition(r: Run, label: string, store: EventStore, writers: BenchWriter[], change: () => Promise<void>): Promise<void> {
+async function measureTransition(r: Run, label: string, store: KafkaEventStore, writers: BenchWriter[], change: () => Promise<void>): Promise<void> {
   const { o, figures } = r;
   const probe = new Probe(store, `probe-${label}-${r.context.repetition}`, o.probeIntervalMs);
   await sleep(Math.max(500, 10 * o.probeIntervalMs)); // the probe's steady gaps, before the change

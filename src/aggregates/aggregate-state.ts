@@ -3,7 +3,7 @@
 import type { StoredEvent } from '../records/event-record.js';
 import type { RecordedEvent } from '../streams/event.js';
 import type { StoredSnapshot } from '../records/snapshot-record.js';
-import type { StreamIndex } from '../stream-index/stream-index.js';
+import type { EventLocation } from '../appends/append-batch.js';
 import type { Decider, DomainEvent, LoadedState } from './decider.js';
 import { snapshotDue } from './snapshot-policy.js';
 import { jsonStateCodec, type StateCodec } from './state-codec.js';
@@ -12,6 +12,14 @@ import { jsonStateCodec, type StateCodec } from './state-codec.js';
 export interface AggregateState<State> extends LoadedState<State> {
   readonly eventsSinceSnapshot: number;
   readonly lastSnapshotAt: Date | undefined;
+}
+
+/** What folding a stream reads: the local index of a Kafka store, or the in-memory store's log. */
+export interface StreamHistory {
+  snapshot(streamId: string): StoredSnapshot | undefined;
+  read(streamId: string, fromVersion: number, direction: 'forwards' | 'backwards', maxCount: number): Promise<StoredEvent[]>;
+  locate(eventId: string): EventLocation | undefined;
+  event(streamId: string, version: number): StoredEvent | undefined;
 }
 
 const readPage = 1_000;
@@ -53,7 +61,7 @@ function asDomainEvents<Event extends DomainEvent>(read: ReadEvents, stored: Sto
 /** Latest snapshot + the events after it, up to the index's head of the stream. */
 export async function loadAggregate<State, Event extends DomainEvent>(
   read: ReadEvents,
-  index: StreamIndex,
+  index: StreamHistory,
   decider: Decider<State, unknown, Event>,
   streamId: string,
 ): Promise<AggregateState<State>> {

@@ -3,13 +3,12 @@
 // partition writer's batch, so that commands on one stream follow each other without retries.
 import { LRUCache } from 'lru-cache';
 import type { EncodedEvent } from '../records/event-record.js';
-import type { StreamIndex } from '../stream-index/stream-index.js';
 import { describeValue, InvalidArgumentError } from '../errors.js';
 import { CommandRejectedError, DeciderNotRegisteredError } from '../streams/errors.js';
 import type { AppendResult } from '../streams/event.js';
 import { commandEventId, type CommandDecision } from '../appends/append-batch.js';
 import type { PartitionWriter, PendingAppend, RemoteOrigin } from '../writer/partition-writer.js';
-import { catchUpSync, evolveWith, fromSnapshot, loadAggregate, snapshotIfDue, type AggregateState, type ReadEvents } from './aggregate-state.js';
+import { catchUpSync, evolveWith, fromSnapshot, loadAggregate, snapshotIfDue, type AggregateState, type ReadEvents, type StreamHistory } from './aggregate-state.js';
 import type { Decider, DomainEvent } from './decider.js';
 
 export type AnyDecider = Decider<unknown, unknown, DomainEvent>;
@@ -36,7 +35,7 @@ export class CommandRunner {
 
   constructor(
     private readonly read: ReadEvents,
-    private readonly index: StreamIndex,
+    private readonly index: StreamHistory,
     private readonly encode: (events: readonly DomainEvent[], ids: readonly string[]) => EncodedEvent[],
     maxStates: number,
   ) {
@@ -52,7 +51,7 @@ export class CommandRunner {
   }
 
   /** Runs the command in `writer`'s next batch; settles with the result or the decider's refusal. */
-  run(command: CommandToRun, writer: PartitionWriter, answer: { resolve(result: ExecuteResult): void; reject(error: unknown): void }): void {
+  run(command: CommandToRun, writer: Pick<PartitionWriter, 'enqueue'>, answer: { resolve(result: ExecuteResult): void; reject(error: unknown): void }): void {
     const decider = this.deciders.get(command.decider);
     if (!decider) {
       // A remote request still needs its reply, which only the writer's transaction gives.

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from '../errors.js';
 import { KafkaAdmin } from '../kafka/index.js';
 import { brokersFlag, integerFlag, storeFlag } from './arguments.js';
-import { EventStore, type RoutingStatus } from '../store/event-store.js';
+import { KafkaEventStore, type RoutingStatus } from '../store/event-store.js';
 import { topicNames } from '../store/topics.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -18,7 +18,7 @@ interface StoreOptions {
 }
 
 /** Connects to an existing store without owning partitions; a store that does not exist is an error, never created. */
-async function openStore(options: StoreOptions, run: (store: EventStore) => Promise<void>): Promise<void> {
+async function openStore(options: StoreOptions, run: (store: KafkaEventStore) => Promise<void>): Promise<void> {
   const brokers = brokersFlag(options.brokers);
   const store = storeFlag(options.store);
   const admin = KafkaAdmin.connect({ brokers });
@@ -32,7 +32,7 @@ async function openStore(options: StoreOptions, run: (store: EventStore) => Prom
   // Its index is only needed for this command.
   const dataDir = mkdtempSync(join(tmpdir(), 'scribe-cli-'));
   try {
-    const opened = await EventStore.connect({ brokers, store, writer: false, dataDir, clientId: 'scribe-cli' });
+    const opened = await KafkaEventStore.connect({ brokers, store, writer: false, dataDir, clientId: 'scribe-cli' });
     try {
       await run(opened);
     } finally {

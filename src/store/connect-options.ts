@@ -5,8 +5,9 @@ import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describeValue, InvalidArgumentError } from '../errors.js';
 import { brokersFromEnvironment, validateBrokers } from '../kafka/index.js';
-import { EventSchemas, unknownEventPolicies, type UnknownEventPolicy } from '../schemas/event-schemas.js';
+import { unknownEventPolicies, type EventSchemas, type UnknownEventPolicy } from '../schemas/event-schemas.js';
 import { compatibilityLevels, type SchemaRegistryOptions } from '../schemas/schema-registry.js';
+import { operationDefaults, schemasOption } from './operation-arguments.js';
 import { booleanOption, functionOption, integerOption, maxTimeoutMs, messageOf, oneOf, validateName, validateOptions, validateStoreName } from './validation.js';
 
 export interface ConnectOptions {
@@ -57,18 +58,14 @@ export interface ConnectOptions {
 }
 
 export const defaults = {
+  ...operationDefaults,
   partitions: 12,
   replicationFactor: 1,
   appendTimeoutMs: 30_000,
   sessionTimeoutMs: 10_000,
   transactionTimeoutMs: 10_000,
   closeTimeoutMs: 30_000,
-  maxEventBytes: 1_000_000 - 4_096,
   maxBatch: 1_000,
-  /** Stream states an owner keeps in memory for commands (LRU). */
-  maxCommandStates: 10_000,
-  maxRetries: 20,
-  backoff: { initialMs: 5, maxMs: 500 },
 };
 
 /** Connect options as checked, with their defaults. */
@@ -125,12 +122,7 @@ export function validateConnectOptions(input: unknown): ValidConnectOptions {
     throw new InvalidArgumentError('dataDir', `${JSON.stringify(dataDir)} cannot be used: ${messageOf(error)}`);
   }
   if (existing && !existing.isDirectory()) throw new InvalidArgumentError('dataDir', `${JSON.stringify(dataDir)} exists and is not a directory`);
-  let schemas: EventSchemas | undefined;
-  if (options.schemas !== undefined) {
-    if (!(options.schemas instanceof EventSchemas)) throw new InvalidArgumentError('schemas', `must be an EventSchemas (new EventSchemas().define(...)), got ${describeValue(options.schemas)}`);
-    if (options.schemas.entries().length === 0) throw new InvalidArgumentError('schemas', 'defines no event type: every append would be refused');
-    schemas = options.schemas;
-  }
+  const schemas = schemasOption(options.schemas);
   const onUnknownEvent = oneOf(options.onUnknownEvent, 'onUnknownEvent', unknownEventPolicies, 'fail');
   let schemaRegistry: SchemaRegistryOptions | undefined;
   if (options.schemaRegistry !== undefined) {

@@ -16,6 +16,16 @@ import type { PartitionWriter } from '../writer/partition-writer.js';
 import { producerFactoryOption, type ProducerFactory } from '../writer/producer-factory.js';
 import { RoutingLog } from '../partitioning/routing-log.js';
 import type { ShardMove } from '../partitioning/routing.js';
+import {
+  readDirections,
+  type AppendOptions,
+  type EventStore,
+  type ExecuteOptions,
+  type HandleOptions,
+  type HandleResult,
+  type LoadOptions,
+  type ReadStreamOptions,
+} from '../contract/event-store.js';
 import { eventReader, type EventReader } from '../schemas/event-schemas.js';
 import { RegisteredSchemas } from '../schemas/schema-registry.js';
 import { IndexFollower } from '../stream-index/follower.js';
@@ -25,7 +35,8 @@ import type { AppendResult, EventData, RecordedEvent } from '../streams/event.js
 import { validateExpectedVersion, type ExpectedVersion } from '../streams/expected-version.js';
 import { growStore, type GrowOptions, type GrowthResult } from './growth.js';
 import { RemoteAppends } from './remote-appends.js';
-import { defaultStopTimeoutMs, Subscription, validateSubscriptionStart, type EventHandler, type SubscribeOptions } from './subscription.js';
+import { Subscription, type EventHandler, type SubscribeOptions } from './subscription.js';
+import { defaultStopTimeoutMs, validateSubscriptionStart } from './operation-arguments.js';
 import { ensureTopics, topicNames, type StoreLayout } from './topics.js';
 import { defaults, validateConnectOptions, type ConnectOptions } from './connect-options.js';
 import {
@@ -43,39 +54,6 @@ import {
 } from './validation.js';
 
 
-export interface AppendOptions {
-  /** Required: the version the stream is expected to be at, or 'any' to opt out of the check. */
-  readonly expectedVersion: ExpectedVersion;
-  /** Puts the stream in the partition of this key instead of its own id (streams sharing a key share a partition). */
-  readonly partitionKey?: string;
-}
-
-export interface LoadOptions {
-  /** The partition key the stream was appended with, when it was not its id. */
-  readonly partitionKey?: string;
-}
-
-export interface HandleOptions extends LoadOptions {
-  /** How often a command is decided again after a conflicting append (default 20). */
-  readonly maxRetries?: number;
-  /** Waits between retries: doubling from `initialMs`, capped at `maxMs`, with full jitter (default 5 and 500 ms). */
-  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
-}
-
-export interface HandleResult<State, Event extends DomainEvent> {
-  readonly state: State;
-  /** The stream's version after the command (unchanged when the decider returned no events). */
-  readonly nextExpectedVersion: number;
-  readonly events: readonly Event[];
-  /** Times the command was decided again after a conflict. */
-  readonly retries: number;
-}
-
-export interface ExecuteOptions extends LoadOptions {
-  /** Makes `execute` idempotent across retries: a command id is applied at most once (default: a new UUID). */
-  readonly commandId?: string;
-}
-
 /** The routing table as `scribe partitions status` shows it. */
 export interface RoutingStatus {
   /** Partition count by generation; the last is the store's. */
@@ -87,25 +65,14 @@ export interface RoutingStatus {
   readonly pending: readonly { readonly from: number; readonly to: number; readonly state: 'planned' | 'sealed' }[];
 }
 
-export interface ReadStreamOptions {
-  /** First version to read (default 0 forwards, the last event backwards). */
-  readonly fromVersion?: number;
-  readonly direction?: ReadDirection;
-  readonly maxCount?: number;
-  /** The partition key the stream was appended with, when it was not its id. */
-  readonly partitionKey?: string;
-}
-
 const readPageSize = 1_000;
-
-export const readDirections = ['forwards', 'backwards'] as const;
-export type ReadDirection = (typeof readDirections)[number];
 
 /** A command id becomes the prefix of its events' ids (`<commandId>/<n>`). */
 const maxCommandIdBytes = 120;
 
 
-export class EventStore {
+/** The event store on Kafka: the contract, plus what only a Kafka store has (growth, routing, ownership). */
+export class KafkaEventStore implements EventStore {
   private closed = false;
   private closing: Promise<void> | undefined;
   /** Per partition, the offset this process's reads reach at least: past every append acknowledged to it. */
@@ -126,7 +93,7 @@ export class EventStore {
     private readonly settings: { appendTimeoutMs: number; closeTimeoutMs: number; maxEventBytes: number; encoding: EventEncoding; log: (line: string) => void },
   ) {}
 
-  static async connect(options: ConnectOptions): Promise<EventStore> {
+  static async connect(options: ConnectOptions): Promise<KafkaEventStore> {
     // Every option is checked before any client starts: a refused connect leaves nothing behind.
     const valid = validateConnectOptions(options);
     const { store: storeName, brokers, partitions, replicationFactor, settings, log } = valid;
@@ -204,7 +171,7 @@ export class EventStore {
               );
             },
           });
-      return new EventStore(connection, layout, admin, index, follower, routing, remote, writers, commands, read, { ...settings, encoding, log });
+      return new KafkaEventStore(connection, layout, admin, index, follower, routing, remote, writers, commands, read, { ...settings, encoding, log });
     } catch (error) {
       for (const stop of started.reverse()) {
         try {

@@ -11,69 +11,14 @@ import { decodeMarker } from '../records/routing-record.js';
 import type { Position, RecordedEvent } from '../streams/event.js';
 import { describeValue, InvalidArgumentError, TimeoutError } from '../errors.js';
 import { guarded } from './validation.js';
+import type { EventHandler, SubscribeOptions, Subscription as StoreSubscription } from '../contract/event-store.js';
+import { defaultStopTimeoutMs } from './operation-arguments.js';
+
+export type { EventHandler, SubscribeOptions };
+export { validateSubscriptionStart } from './operation-arguments.js';
 
 /** A checkpoint commit waits this long for the group coordinator, then is tried again with the next. */
 const commitTimeoutMs = 10_000;
-
-/** Where a subscription starts: the first event, events appended from now on, or just after saved positions. */
-export type SubscriptionStart = 'start' | 'end' | readonly Position[];
-
-export interface SubscribeOptions {
-  readonly from?: SubscriptionStart;
-  /**
-   * Names a durable subscription: its checkpoint is committed to Kafka after each handled
-   * batch and a restart resumes after it (`from` applies only when there is no checkpoint).
-   * Processes subscribing with the same name share the partitions.
-   */
-  readonly name?: string;
-  /**
-   * How long `stop()` waits for a running handler to return (default 10 s). After that the
-   * subscription stops without it (its consumer is closed, nothing after it is checkpointed)
-   * and `stop()` rejects with TimeoutError.
-   */
-  readonly stopTimeoutMs?: number;
-}
-
-export const defaultStopTimeoutMs = 10_000;
-
-export const subscriptionStarts = ['start', 'end'] as const;
-
-/** Offsets are 64-bit: a decimal string from 0 to 2^63 - 1. */
-const offsetPattern = /^(0|[1-9][0-9]{0,18})$/;
-const maxOffset = 2n ** 63n - 1n;
-
-/** Checks `from` against the store's partitions and names the entry at fault. */
-export function validateSubscriptionStart(from: unknown, partitions: number): SubscriptionStart {
-  return guarded('options.from', () => checkSubscriptionStart(from, partitions));
-}
-
-function checkSubscriptionStart(from: unknown, partitions: number): SubscriptionStart {
-  if (from === undefined) return 'start';
-  if (typeof from === 'string' && (subscriptionStarts as readonly string[]).includes(from)) return from as SubscriptionStart;
-  if (!Array.isArray(from)) throw new InvalidArgumentError('options.from', `must be 'start', 'end' or a list of positions { partition, offset }, got ${describeValue(from)}`);
-  if (from.length > partitions) throw new InvalidArgumentError('options.from', `has ${from.length} positions; the store has ${partitions} partitions`);
-  const seen = new Set<number>();
-  const positions: Position[] = [];
-  for (let i = 0; i < from.length; i++) {
-    const argument = `options.from[${i}]`;
-    if (!Object.hasOwn(from, i)) throw new InvalidArgumentError(argument, 'is missing (a sparse array)');
-    const position: unknown = from[i];
-    if (typeof position !== 'object' || position === null || Array.isArray(position)) throw new InvalidArgumentError(argument, `must be a position { partition, offset }, got ${describeValue(position)}`);
-    const { partition, offset } = position as Record<string, unknown>;
-    if (typeof partition !== 'number' || !Number.isSafeInteger(partition) || partition < 0 || partition >= partitions) {
-      throw new InvalidArgumentError(`${argument}.partition`, `must be a partition of the store, an integer from 0 to ${partitions - 1}, got ${describeValue(partition)}`);
-    }
-    if (seen.has(partition)) throw new InvalidArgumentError(`${argument}.partition`, `partition ${partition} appears twice`);
-    seen.add(partition);
-    if (typeof offset !== 'string' || !offsetPattern.test(offset) || BigInt(offset) > maxOffset) {
-      throw new InvalidArgumentError(`${argument}.offset`, `must be an offset as a decimal string from "0" to "${maxOffset}" (the position of the last event handled), got ${describeValue(offset)}`);
-    }
-    positions.push({ partition, offset });
-  }
-  return positions;
-}
-
-export type EventHandler = (event: RecordedEvent) => void | Promise<void>;
 
 /** A partition held back at an open marker until another partition is handled up to `offset`. */
 interface Barrier {
@@ -83,7 +28,7 @@ interface Barrier {
   readonly messages: KafkaMessage[];
 }
 
-export class Subscription {
+export class Subscription implements StoreSubscription {
   private running = true;
   private readonly loop: Promise<void>;
   private readonly positions = new Map<number, string>();

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { useAccount } from '../../examples/account-usage.js';
 import { account, AccountError, type AccountEvent } from '../../examples/bank-account.js';
-import { CommandRejectedError, DeciderNotRegisteredError, EventStore, type RecordedEvent } from '../../src/index.js';
+import { CommandRejectedError, DeciderNotRegisteredError, EventStore, type KafkaEventStore, type RecordedEvent } from '../../src/index.js';
 import { owningAll } from '../support/ownership.js';
 
 const brokers = inject('brokers');
@@ -16,7 +16,7 @@ async function readAll(store: EventStore, streamId: string): Promise<RecordedEve
 }
 
 describe('commands through deciders', () => {
-  let owner: EventStore;
+  let owner: KafkaEventStore;
   let client: EventStore;
 
   beforeAll(async () => {

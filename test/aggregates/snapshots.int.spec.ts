@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { account, type Account, type AccountCommand, type AccountEvent } from '../../examples/bank-account.js';
-import { AppendAbortedError, EventStore, jsonStateCodec, type Decider } from '../../src/index.js';
+import { AppendAbortedError, EventStore, jsonStateCodec, type Decider, type KafkaEventStore } from '../../src/index.js';
 import { KafkaAdmin, KafkaConsumer } from '../../src/kafka/index.js';
 import { storedSnapshotFrom, type StoredSnapshot } from '../../src/records/snapshot-record.js';
 import { owningAll } from '../support/ownership.js';
@@ -46,7 +46,7 @@ const command: fc.Arbitrary<AccountCommand> = fc.oneof(
 );
 
 describe('snapshots', () => {
-  let store: EventStore;
+  let store: KafkaEventStore;
   const name = `snapshots-${randomUUID().slice(0, 8)}`;
   const partitions = 2;
 

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { EventStore } from '../../src/index.js';
+import { EventStore, type KafkaEventStore } from '../../src/index.js';
 
 const brokers = inject('brokers');
 const run = promisify(execFile);
@@ -21,7 +21,7 @@ async function scribe(...args: string[]): Promise<{ code: number; stdout: string
 
 describe('scribe partitions', () => {
   const name = `cli-${randomUUID().slice(0, 8)}`;
-  let store: EventStore;
+  let store: KafkaEventStore;
   afterAll(async () => {
     await store?.close();
   });

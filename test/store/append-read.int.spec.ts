@@ -2,7 +2,7 @@
 // idempotent retries as a caller sees them.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EventStore, StreamNotFoundError, WrongExpectedVersionError, type RecordedEvent } from '../../src/index.js';
+import { EventStore, StreamNotFoundError, WrongExpectedVersionError, type RecordedEvent, type KafkaEventStore } from '../../src/index.js';
 
 const brokers = inject('brokers');
 
@@ -13,7 +13,7 @@ async function collect(iterable: AsyncIterable<RecordedEvent>): Promise<Recorded
 }
 
 describe('an event store in one process', () => {
-  let store: EventStore;
+  let store: KafkaEventStore;
   const name = `single-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {

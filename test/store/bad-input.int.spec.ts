@@ -18,6 +18,7 @@ import {
   TimeoutError,
   type Decider,
   type RecordedEvent,
+  type KafkaEventStore,
 } from '../../src/index.js';
 import { KafkaAdmin } from '../../src/kafka/index.js';
 import { topicNames } from '../../src/store/topics.js';
@@ -57,9 +58,9 @@ async function settle<T>(call: () => Promise<T>, boundMs = 20_000): Promise<{ ok
 }
 
 describe('bad input', () => {
-  let store: EventStore;
+  let store: KafkaEventStore;
   /** A second process's view of the same store: it owns no partition, so its appends and commands go through `<store>.appends`. */
-  let client: EventStore;
+  let client: KafkaEventStore;
   let admin: KafkaAdmin;
   const name = `bad-${randomUUID().slice(0, 8)}`;
   const topics = topicNames(name);
@@ -104,7 +105,7 @@ describe('bad input', () => {
     }
   }
 
-  async function versionsOf(id: string, from: EventStore = store): Promise<number[]> {
+  async function versionsOf(id: string, from: KafkaEventStore = store): Promise<number[]> {
     const out: RecordedEvent[] = [];
     for await (const e of from.readStream(id)) out.push(e);
     return out.map((e) => e.version);

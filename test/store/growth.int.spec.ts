@@ -4,18 +4,18 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { account } from '../../examples/bank-account.js';
-import { EventStore, type RecordedEvent } from '../../src/index.js';
+import { EventStore, type RecordedEvent, type KafkaEventStore } from '../../src/index.js';
 import { expectExactlyTheAcknowledged, readEventsTopic } from '../support/log-check.js';
 import { WriterProcess } from '../support/writer-processes.js';
 
 const brokers = inject('brokers');
 
 /** A store handle in the test process; `writer: false` ones send everything to the writer processes. */
-function connect(store: string, options: { partitions?: number; writer?: boolean } = {}): Promise<EventStore> {
+function connect(store: string, options: { partitions?: number; writer?: boolean } = {}): Promise<KafkaEventStore> {
   return EventStore.connect({ brokers, store, partitions: options.partitions ?? 4, writer: options.writer ?? true, sessionTimeoutMs: 6_000, dataDir: `.scribe/test/${store}/t-${randomUUID().slice(0, 6)}` });
 }
 
-async function readAll(store: EventStore, streamId: string): Promise<RecordedEvent[]> {
+async function readAll(store: KafkaEventStore, streamId: string): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = [];
   for await (const event of store.readStream(streamId)) events.push(event);
   return events;

@@ -1,7 +1,7 @@
 // Waits until a store owns every partition, so that a test's appends take the fast path.
-import type { EventStore } from '../../src/index.js';
+import type { EventStore, KafkaEventStore } from '../../src/index.js';
 
-export async function owningAll(store: EventStore, timeoutMs = 60_000): Promise<void> {
+export async function owningAll(store: KafkaEventStore, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (store.ownedPartitions.length < store.partitions) {
     if (Date.now() > deadline) throw new Error('the store never owned all partitions');

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { account } from '../../examples/bank-account.js';
-import { AppendOutcomeUnknownError, EventStore, WrongExpectedVersionError, type ConnectOptions } from '../../src/index.js';
+import { AppendOutcomeUnknownError, EventStore, WrongExpectedVersionError, type ConnectOptions, type KafkaEventStore } from '../../src/index.js';
 import { connectProducer, producerFactoryOption, type ProducerFactory } from '../../src/writer/producer-factory.js';
 
 export type Command =
@@ -37,7 +37,7 @@ export type Report =
  */
 export type FreezeMoment = 'mid-batch' | 'mid-commit';
 
-let store: EventStore | undefined;
+let store: KafkaEventStore | undefined;
 const send = (report: Report) => process.send?.(report);
 
 /** Where the next commit of a transaction with records stops this process, once armed. */

@@ -1,0 +1,84 @@
+// What the in-memory store adds to the contract (test/features/): its options, stores that
+// share events (`another`), and subscriptions' groups, starts and stops.
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError, TimeoutError, WrongExpectedVersionError } from '../../src/index.js';
+import { InMemoryEventStore } from '../../src/testing/index.js';
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; !check(); i++) {
+    if (i > 1_000) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+describe('InMemoryEventStore', () => {
+  it('refuses bad options naming them', () => {
+    expect(() => new InMemoryEventStore({ partitions: 0 })).toThrow(InvalidArgumentError);
+    expect(() => new InMemoryEventStore({ schemas: {} as never })).toThrow(/schemas: must be an EventSchemas/);
+    expect(() => new InMemoryEventStore({ onUnknownEvent: 'ignore' as never })).toThrow(/onUnknownEvent/);
+  });
+
+  it('of racing appends at one expected version exactly one is stored (I2)', async () => {
+    const store = new InMemoryEventStore();
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.append('race', [{ type: 'Won', data: { i } }], { expectedVersion: 'no_stream' })));
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(WrongExpectedVersionError);
+  });
+
+  it('spreads streams over partitions by partition key, as on Kafka', async () => {
+    const store = new InMemoryEventStore({ partitions: 4 });
+    const result = await store.append('order-1', [{ type: 'Placed', data: {} }], { expectedVersion: 'any', partitionKey: 'customer-7' });
+    expect(result.position.partition).toBe(store.partitionOf('customer-7'));
+  });
+
+  it('another() sees the same events and keeps its own deciders', async () => {
+    const store = new InMemoryEventStore({ partitions: 2 });
+    const other = store.another();
+    await store.append('s', [{ type: 'A', data: {} }], { expectedVersion: 'no_stream' });
+    await expect(other.append('s', [{ type: 'A', data: {} }], { expectedVersion: 'no_stream' })).rejects.toBeInstanceOf(WrongExpectedVersionError);
+    await expect(other.execute('unknown-here', 's', {})).rejects.toMatchObject({ code: 'DECIDER_NOT_REGISTERED' });
+  });
+
+  it('subscriptions of one name share the partitions and resume at the checkpoint', async () => {
+    const store = new InMemoryEventStore({ partitions: 4 });
+    const seen: [string, number][] = [];
+    const a = await store.subscribe({ name: 'g' }, (e) => void seen.push(['a', e.position.partition]));
+    const b = await store.subscribe({ name: 'g' }, (e) => void seen.push(['b', e.position.partition]));
+    for (let i = 0; i < 40; i++) await store.append(`s${i}`, [{ type: 'E', data: {} }], { expectedVersion: 'any' });
+    await until(() => seen.length === 40);
+    const partitionsOf = (member: string) => new Set(seen.filter(([m]) => m === member).map(([, p]) => p));
+    expect([...partitionsOf('a')].some((p) => partitionsOf('b').has(p))).toBe(false);
+    await b.stop();
+    await store.append('late', [{ type: 'E', data: {} }], { expectedVersion: 'any' });
+    await until(() => seen.length === 41);
+    expect(seen[40]![0]).toBe('a');
+    await a.stop();
+  });
+
+  it("starts at 'end' or just after given positions", async () => {
+    const store = new InMemoryEventStore();
+    const first = await store.append('s', [{ type: 'E', data: { n: 0 } }, { type: 'E', data: { n: 1 } }], { expectedVersion: 'no_stream' });
+    const fromEnd: number[] = [];
+    const afterFirst: number[] = [];
+    const end = await store.subscribe({ from: 'end' }, (e) => void fromEnd.push(e.version));
+    const positioned = await store.subscribe({ from: [{ partition: 0, offset: '0' }] }, (e) => void afterFirst.push(e.version));
+    await store.append('s', [{ type: 'E', data: { n: 2 } }], { expectedVersion: first.nextExpectedVersion });
+    await until(() => fromEnd.length === 1 && afterFirst.length === 2);
+    expect(fromEnd).toEqual([2]);
+    expect(afterFirst).toEqual([1, 2]);
+    await Promise.all([end.stop(), positioned.stop()]);
+  });
+
+  it('stop() gives up on a handler that does not return within stopTimeoutMs', async () => {
+    const store = new InMemoryEventStore();
+    await store.append('s', [{ type: 'E', data: {} }], { expectedVersion: 'no_stream' });
+    let entered = false;
+    const stuck = await store.subscribe({ stopTimeoutMs: 20 }, () => {
+      entered = true;
+      return new Promise<void>(() => undefined);
+    });
+    await until(() => entered);
+    await expect(stuck.stop()).rejects.toBeInstanceOf(TimeoutError);
+    await expect(stuck.done).rejects.toBeInstanceOf(TimeoutError);
+  });
+});
