@@ -308,7 +308,7 @@ export class PartitionWriter {
         // Committed: the index must reflect it before the next batch reads versions from it.
         () => index.apply(partition, stored!.committed, (stored!.committed.at(-1)?.offset ?? -1) + 1, stored!.snapshots),
       );
-      this.instrument({ type: 'batch-committed', partition, appends: batch.length, events: stored!.committed.length, bytes: stored!.bytes, durationMs });
+      if (this.options.instrument) this.instrument({ type: 'batch-committed', partition, appends: batch.length, events: stored!.committed.length, bytes: stored!.bytes, durationMs });
     } catch (error) {
       return this.batchFailed(batch, outcomes, error);
     }
