@@ -12,6 +12,7 @@ import { eventHeaders, type StoredEvent } from '../records/event-record.js';
 import { snapshotRecordHeaders, type StoredSnapshot } from '../records/snapshot-record.js';
 import type { AppendResult } from '../streams/event.js';
 import { AppendAbortedError, AppendOutcomeUnknownError, InvalidEventError, OwnershipChangedError, WriterFailedError, WrongExpectedVersionError } from '../streams/errors.js';
+import type { FailureDecision, WriterPhase } from './failure-classifier.js';
 import type { PendingAppend } from './pending-append.js';
 import type { TransactionalProducer } from './producer-factory.js';
 import { toReply } from './reply.js';
@@ -131,6 +132,36 @@ export function produceReplies(producer: TransactionalProducer, batch: readonly 
     void producer.send({ topic, partition: partitionForKey(origin.requester, replyPartitions), key: origin.requester, ...reply }).catch(() => undefined); // fails the commit
   });
   return next;
+}
+
+/**
+ * Answers a failed transaction's appends as the failure classifier decided, and returns those
+ * to try again. `phase` tells what Scribe's own failure (`failed`) means for them: nothing
+ * stored before the commit was asked for, unknown once it was, committed once it returned.
+ */
+export function answerFailedBatch(
+  batch: readonly Attempt[],
+  outcomes: readonly Outcome[],
+  failure: { readonly decision: FailureDecision; readonly phase: WriterPhase; readonly error: unknown; readonly message: string },
+  partition: number,
+  stillOwner: boolean,
+  onConflict: (error: WrongExpectedVersionError) => void,
+): Attempt[] {
+  const { decision, phase, error, message } = failure;
+  switch (decision) {
+    case 'outcome-unknown-reinitialise':
+      for (const { append } of batch) append.reject(new AppendOutcomeUnknownError(append.streamId, message, { cause: error }));
+      return [];
+    case 'fenced-give-up':
+      for (const { append } of batch) append.reject(new OwnershipChangedError(partition, 'this writer was fenced by a newer owner'));
+      return [];
+    case 'retry-in-new-transaction':
+      return afterAbort(batch, outcomes, message, partition, stillOwner);
+    default:
+      if (phase === 'apply') settle(batch, outcomes, onConflict); // committed: Scribe's own bookkeeping failed after it
+      else failBatch(batch, error, partition, phase === 'commit'); // never "outcome unknown" unless the commit was asked for
+      return [];
+  }
 }
 
 /**

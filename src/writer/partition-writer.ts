@@ -13,8 +13,8 @@ import type { RoutingLog } from '../partitioning/routing-log.js';
 import type { ShardMove } from '../partitioning/routing.js';
 import type { IndexFollower } from '../stream-index/follower.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
-import { AppendOutcomeUnknownError, OwnershipChangedError, WriterFailedError } from '../streams/errors.js';
-import { afterAbort, delivered, failBatch, produceEvents, produceReplies, refusedBeforeDeciding, settle, type Attempt, type Outcome, type Write } from './batch-records.js';
+import { OwnershipChangedError, WriterFailedError, type WrongExpectedVersionError } from '../streams/errors.js';
+import { answerFailedBatch, delivered, failBatch, produceEvents, produceReplies, refusedBeforeDeciding, settle, type Attempt, type Outcome, type Write } from './batch-records.js';
 import { classifyFailure, type FailureDecision, type WriterPhase } from './failure-classifier.js';
 import { moveOf, offsetOf, produceHandOver, type HandOverStep } from './hand-over.js';
 import type { PendingAppend, RemoteOrigin } from './pending-append.js';
@@ -317,7 +317,11 @@ export class PartitionWriter {
   }
 
   private settle(batch: readonly Attempt[], outcomes: readonly Outcome[]): void {
-    settle(batch, outcomes, (error) => this.instrument({ type: 'conflict', streamId: error.streamId, partition: this.options.partition, expected: String(error.expected), actual: error.actual }));
+    settle(batch, outcomes, (error) => this.conflict(error));
+  }
+
+  private conflict(error: WrongExpectedVersionError): void {
+    this.instrument({ type: 'conflict', streamId: error.streamId, partition: this.options.partition, expected: String(error.expected), actual: error.actual });
   }
 
   /**
@@ -337,17 +341,8 @@ export class PartitionWriter {
       const outcome = decision === 'fenced-give-up' ? 'fenced' : fate === 'outcome unknown' ? 'unknown' : 'not-stored';
       this.instrument({ type: 'batch-aborted', partition, appends: batch.length, outcome, reason: message });
     }
-    if (decision === 'outcome-unknown-reinitialise') {
-      for (const { append } of batch) append.reject(new AppendOutcomeUnknownError(append.streamId, message, { cause: error }));
-    } else if (decision === 'fenced-give-up') {
-      for (const { append } of batch) append.reject(new OwnershipChangedError(partition, 'this writer was fenced by a newer owner'));
-    } else if (decision === 'retry-in-new-transaction') {
-      this.queue.unshift(...afterAbort(batch, outcomes, message, partition, !this.lifecycle.stopped));
-    } else if (phase === 'apply') {
-      this.settle(batch, outcomes); // committed: Scribe's own bookkeeping failed after it
-    } else {
-      failBatch(batch, cause, partition, phase === 'commit'); // never "outcome unknown" unless the commit was asked for
-    }
+    const onConflict = (conflict: WrongExpectedVersionError) => this.conflict(conflict);
+    this.queue.unshift(...answerFailedBatch(batch, outcomes, { decision, phase, error, message }, partition, !this.lifecycle.stopped, onConflict));
     return this.afterFailure(decision, error, `a transaction of ${batch.length} append(s) failed: ${message}`);
   }
 
