@@ -40,6 +40,7 @@ export {
   StoreClosedError,
   StreamNotFoundError,
   UnknownEventError,
+  WriterFailedError,
   WrongExpectedVersionError,
 } from './streams/errors.js';
 export { InvalidArgumentError, ScribeError, TimeoutError } from './errors.js';

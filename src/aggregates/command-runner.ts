@@ -7,7 +7,7 @@ import { describeValue, InvalidArgumentError, ScribeError } from '../errors.js';
 import { CommandRejectedError, DeciderNotRegisteredError } from '../streams/errors.js';
 import type { AppendResult } from '../streams/event.js';
 import { commandEventId, type CommandDecision } from '../appends/append-batch.js';
-import type { PartitionWriter, PendingAppend, RemoteOrigin } from '../writer/partition-writer.js';
+import type { AppendQueue, PendingAppend, RemoteOrigin } from '../appends/pending-append.js';
 import { catchUpSync, evolveWith, fromSnapshot, loadAggregate, snapshotIfDue, type AggregateState, type ReadEvents, type StreamHistory } from './aggregate-state.js';
 import type { Decider, DomainEvent } from './decider.js';
 
@@ -51,7 +51,7 @@ export class CommandRunner {
   }
 
   /** Runs the command in `writer`'s next batch; settles with the result or the decider's refusal. */
-  run(command: CommandToRun, writer: Pick<PartitionWriter, 'enqueue'>, answer: { resolve(result: ExecuteResult): void; reject(error: unknown): void }): void {
+  run(command: CommandToRun, writer: AppendQueue, answer: { resolve(result: ExecuteResult): void; reject(error: unknown): void }): void {
     const decider = this.deciders.get(command.decider);
     if (!decider) {
       // A remote request still needs its reply, which only the writer's transaction gives.

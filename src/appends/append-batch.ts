@@ -82,85 +82,134 @@ export function writtenResult(lastVersion: number, partition: number, offset: nu
 
 /**
  * Decides a batch of `partition`, in order: each intent sees the streams as the intents before
- * it leave them. `now` stamps the events a command sees of the batch.
+ * it leave them. `now` stamps the events a command sees of the batch. Pure: the view is only
+ * read, and nothing is allocated per event beyond the map of the batch's event ids.
  */
 export function decideBatch(view: PartitionView, partition: number, intents: readonly AppendIntent[], now: number): AppendDecision[] {
-  const heads = new Map<string, number>();
-  /** Event ids written by this batch: where, and by which intent. */
-  const written = new Map<string, { streamId: string; version: number; intent: number }>();
-  const inBatch = new Map<string, StoredEvent>();
-  const batchView: BatchView = {
+  const decisions: AppendDecision[] = [];
+  /** Per stream written by this batch, the intent that wrote it last. */
+  const lastWrite = new Map<string, number>();
+  /** Event ids written by this batch, and the intent that wrote each. */
+  const written = new Map<string, number>();
+  const batch: BatchView = {
     decisions: new Map(),
-    event: (streamId, version) => inBatch.get(`${version}:${streamId}`) ?? view.event(streamId, version),
+    event: (streamId, version) => eventInBatch(decisions, lastWrite, streamId, version, partition, now) ?? view.event(streamId, version),
   };
 
-  return intents.map((intent, index): AppendDecision => {
+  for (let index = 0; index < intents.length; index++) {
+    const intent = intents[index]!;
     const command = isCommand(intent.events) ? intent.events : undefined;
-    const earlier = command ? appliedCommand(view, written, command.commandId) : storedBefore(view, written, intent.streamId, intent.events as readonly EncodedEvent[]);
-    if (earlier) return earlier;
-
-    const current = heads.get(intent.streamId) ?? view.head(intent.streamId);
+    const earlier = command ? appliedCommand(view, written, command.commandId) : storedBefore(view, intents, written, intent.streamId, intent.events as readonly EncodedEvent[]);
+    if (earlier) {
+      decisions.push(earlier);
+      continue;
+    }
+    const writer = lastWrite.get(intent.streamId);
+    const current = writer === undefined ? view.head(intent.streamId) : lastVersion(decisions[writer] as WriteDecision);
     let events = intent.events as readonly EncodedEvent[];
     let snapshot = intent.snapshot;
     if (command) {
       try {
-        ({ events, snapshot } = command.decide(current, batchView));
+        ({ events, snapshot } = command.decide(current, batch));
       } catch (refusal) {
-        return { kind: 'refuse', error: refusal };
-      }
-      if (events.length === 0) {
-        const last = current < 0 ? undefined : view.event(intent.streamId, current);
-        return { kind: 'answer', result: writtenResult(current, partition, last?.offset ?? -1) };
+        decisions.push({ kind: 'refuse', error: refusal });
+        continue;
       }
     } else if (!matchesExpectedVersion(current, intent.expectedVersion)) {
-      return { kind: 'refuse', error: new WrongExpectedVersionError(intent.streamId, intent.expectedVersion, current) };
+      decisions.push({ kind: 'refuse', error: new WrongExpectedVersionError(intent.streamId, intent.expectedVersion, current) });
+      continue;
     }
+    if (events.length === 0) {
+      // Nothing to write: the answer is the stream as it is. Written earlier in this batch, its
+      // position is known only with that write's, so it shares that write's outcome.
+      if (writer !== undefined) decisions.push({ kind: 'follow', of: writer });
+      else decisions.push({ kind: 'answer', result: writtenResult(current, partition, current < 0 ? -1 : (view.event(intent.streamId, current)?.offset ?? -1)) });
+      continue;
+    }
+    for (const event of events) written.set(event.id, index);
+    lastWrite.set(intent.streamId, index);
+    decisions.push({ kind: 'write', streamId: intent.streamId, firstVersion: current + 1, events, ...(snapshot ? { snapshot } : {}) });
+  }
+  return decisions;
+}
 
-    events.forEach((event, i) => {
-      const version = current + 1 + i;
-      written.set(event.id, { streamId: intent.streamId, version, intent: index });
-      inBatch.set(`${version}:${intent.streamId}`, { ...event, streamId: intent.streamId, version, partition, offset: -1, timestamp: now });
-    });
-    heads.set(intent.streamId, current + events.length);
-    return { kind: 'write', streamId: intent.streamId, firstVersion: current + 1, events, ...(snapshot ? { snapshot } : {}) };
-  });
+type WriteDecision = Extract<AppendDecision, { kind: 'write' }>;
+
+function lastVersion(write: WriteDecision): number {
+  return write.firstVersion + write.events.length - 1;
+}
+
+/** An event this batch writes, as a command sees it (its offset is not known yet: -1). */
+function eventInBatch(
+  decisions: readonly AppendDecision[],
+  lastWrite: ReadonlyMap<string, number>,
+  streamId: string,
+  version: number,
+  partition: number,
+  now: number,
+): StoredEvent | undefined {
+  const last = lastWrite.get(streamId);
+  if (last === undefined || version > lastVersion(decisions[last] as WriteDecision)) return undefined;
+  // The batch's writes of one stream follow each other: walk back from the last one.
+  for (let i = last; i >= 0; i--) {
+    const decision = decisions[i]!;
+    if (decision.kind !== 'write' || decision.streamId !== streamId) continue;
+    if (version > lastVersion(decision)) return undefined;
+    if (version >= decision.firstVersion) return { ...decision.events[version - decision.firstVersion]!, streamId, version, partition, offset: -1, timestamp: now };
+  }
+  return undefined;
 }
 
 /**
  * A retry of an append that was stored answers as the first time; a retry of one in this very
- * batch follows it. Ids stored only in part, or in another stream, are a conflict.
+ * batch follows it. Ids stored only in part, in another stream, or partly in the log and partly
+ * in this batch (no one append wrote them) are a conflict.
  */
 function storedBefore(
   view: PartitionView,
-  written: Map<string, { streamId: string; version: number; intent: number }>,
+  intents: readonly AppendIntent[],
+  written: ReadonlyMap<string, number>,
   streamId: string,
   events: readonly EncodedEvent[],
 ): AppendDecision | undefined {
-  const found = events.map((event) => {
-    const ours = written.get(event.id);
-    if (ours) return { ...ours, located: undefined };
-    const located = view.locate(event.id);
-    return located ? { streamId: located.streamId, version: located.version, located, intent: undefined } : undefined;
-  });
-  const present = found.filter((f) => f !== undefined);
-  if (present.length === 0) return undefined;
-  const firstId = events[found.findIndex((f) => f !== undefined)]!.id;
-  if (present.length !== found.length) {
+  let found = 0;
+  let firstFound = -1;
+  let otherStream = false;
+  let lastInBatch: number | undefined;
+  let lastLocated: EventLocation | undefined;
+  for (let i = 0; i < events.length; i++) {
+    const id = events[i]!.id;
+    const ours = written.get(id);
+    if (ours !== undefined) {
+      otherStream ||= intents[ours]!.streamId !== streamId;
+      lastInBatch = ours;
+    } else {
+      const located = view.locate(id);
+      if (!located) continue;
+      otherStream ||= located.streamId !== streamId;
+      lastLocated = located;
+    }
+    found++;
+    if (firstFound < 0) firstFound = i;
+  }
+  if (found === 0) return undefined;
+  const firstId = events[firstFound]!.id;
+  if (found !== events.length) {
     return { kind: 'refuse', error: new EventIdConflictError(streamId, firstId, "some of the append's events were stored before, others not") };
   }
-  if (present.some((f) => f.streamId !== streamId)) {
-    return { kind: 'refuse', error: new EventIdConflictError(streamId, firstId, 'it was stored in another stream') };
+  if (otherStream) return { kind: 'refuse', error: new EventIdConflictError(streamId, firstId, 'it was stored in another stream') };
+  if (lastInBatch !== undefined && lastLocated !== undefined) {
+    return { kind: 'refuse', error: new EventIdConflictError(streamId, firstId, 'some of the append\'s events were stored before, others are being written by another append') };
   }
-  const last = present[present.length - 1]!;
-  if (!last.located) return { kind: 'follow', of: present[0]!.intent ?? last.intent! };
-  return { kind: 'answer', result: writtenResult(last.version, last.located.partition, last.located.offset) };
+  if (lastInBatch !== undefined) return { kind: 'follow', of: lastInBatch };
+  return { kind: 'answer', result: writtenResult(lastLocated!.version, lastLocated!.partition, lastLocated!.offset) };
 }
 
 /** A command applied before (its first event is stored) answers with its first result. */
-function appliedCommand(view: PartitionView, written: Map<string, { intent: number }>, commandId: string): AppendDecision | undefined {
+function appliedCommand(view: PartitionView, written: ReadonlyMap<string, number>, commandId: string): AppendDecision | undefined {
   const first = commandEventId(commandId, 0);
   const ours = written.get(first);
-  if (ours) return { kind: 'follow', of: ours.intent };
+  if (ours !== undefined) return { kind: 'follow', of: ours };
   let last = view.locate(first);
   if (!last) return undefined;
   for (let i = 1; ; i++) {

@@ -11,7 +11,8 @@ import { decodeRequest } from '../owner-protocol/wire.js';
 import type { StoreEvent } from '../instrumentation/store-events.js';
 import type { IndexFollower } from '../stream-index/follower.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
-import { PartitionWriter, type RemoteOrigin } from '../writer/partition-writer.js';
+import { PartitionWriter, type PendingAppend, type RemoteOrigin } from '../writer/partition-writer.js';
+import type { ProducerFactory } from '../writer/producer-factory.js';
 
 /** The consumer group of a store's writer processes. */
 export function writerGroupId(store: string): string {
@@ -33,8 +34,10 @@ export interface WriterGroupOptions {
   readonly maxConcurrentTransactions: number;
   readonly maxBatch: number;
   readonly log: (line: string) => void;
-  /** Receives the store's typed events: this group's ownership changes, its writers' batches. */
+  /** The writers' typed events (default: none). */
   readonly instrument?: (event: StoreEvent) => void;
+  /** Creates each writer's producer (default: KafkaProducer.connect); fault tests inject faults here. */
+  readonly producers?: ProducerFactory;
   /** Hands a command request (rather than events) to whoever runs commands in this process. */
   readonly onCommand: (request: CommandRequest & Envelope, writer: PartitionWriter, origin: RemoteOrigin) => void;
 }

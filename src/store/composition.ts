@@ -1,6 +1,7 @@
 // The composition root of a Kafka store: every part `connect` starts, in order, each with the
 // way to stop it. When a step fails, everything started before it is stopped in reverse
 // order, so a refused connect leaves no client, consumer, lock or timer behind.
+import type { ProducerFactory } from '../writer/producer-factory.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, TimeoutError } from '../errors.js';
@@ -39,12 +40,12 @@ export interface StoreParts {
   readonly instrumentation: Instrumentation;
 }
 
-/**
- * @internal A seam for the lifecycle specification: called after each step has started its
- * part; a throw there fails the connect as a failure of that step would.
- */
+/** @internal The seams of fault and lifecycle specifications; users never reach them. */
 export interface CompositionProbe {
+  /** Called after each step has started its part; a throw fails the connect as that step's failure would. */
   afterStep?(step: ConnectStep): void | Promise<void>;
+  /** Creates the writers' producers (default: KafkaProducer.connect): fault specifications inject faults here. */
+  producers?: ProducerFactory;
 }
 
 export async function composeStore(valid: ValidConnectOptions, probe: CompositionProbe = {}): Promise<StoreParts> {
@@ -120,6 +121,7 @@ export async function composeStore(valid: ValidConnectOptions, probe: Compositio
               maxBatch: defaults.maxBatch,
               log: notice,
               instrument: instrumentation.emit,
+              ...(probe.producers ? { producers: probe.producers } : {}),
               onCommand: (request, writer, origin) => {
                 const ignore = () => undefined; // the requester learns the outcome from the reply
                 commands.run(

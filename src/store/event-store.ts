@@ -13,8 +13,9 @@ import type { StoreListener } from '../instrumentation/store-events.js';
 import { writerGroupId, type WriterGroup } from '../ownership/writer-group.js';
 import type { Owner } from '../owner-protocol/messages.js';
 import type { EncodedEvent } from '../records/event-record.js';
-import type { PendingSnapshot } from '../writer/partition-writer.js';
+import type { PendingSnapshot } from '../appends/append-batch.js';
 import type { RoutingLog } from '../partitioning/routing-log.js';
+import { producerFactoryOption, type ProducerFactory } from '../writer/producer-factory.js';
 import type { ShardMove } from '../partitioning/routing.js';
 import {
   readDirections,
@@ -115,7 +116,9 @@ export class KafkaEventStore implements EventStore {
   }
 
   static async connect(options: ConnectOptions): Promise<KafkaEventStore> {
-    return KafkaEventStore.compose(options, {});
+    // Not a public option: fault specifications hand in a producer factory under a symbol.
+    const producers = (options as { [producerFactoryOption]?: ProducerFactory } | undefined)?.[producerFactoryOption];
+    return KafkaEventStore.compose(options, producers ? { producers } : {});
   }
 
   /** @internal `connect` with a probe into its steps (the lifecycle specification fails each in turn). */

@@ -150,3 +150,19 @@ export class UnknownEventError extends ScribeError {
     super(`event type "${type}" version ${schemaVersion} cannot be read: ${reason}; define it, or choose onUnknownEvent 'skip' or 'raw'`);
   }
 }
+
+/**
+ * The partition's writer in this process stopped after a failure of Scribe's own (a bug, or
+ * its local index failing), not of Kafka: nothing of the append was stored. Report it. The
+ * writer group starts a new writer for the partition after a session timeout. (An append
+ * whose commit was already asked for ends in AppendOutcomeUnknownError, with this as cause.)
+ */
+export class WriterFailedError extends ScribeError {
+  readonly code = 'WRITER_FAILED';
+  constructor(
+    readonly partition: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`partition ${partition}: the writer stopped after an internal failure (${options?.cause instanceof Error ? `${options.cause.name}: ${options.cause.message}` : String(options?.cause)})`, options);
+  }
+}
