@@ -15,6 +15,7 @@ import {
   InvalidEventError,
   OwnershipChangedError,
   StoreClosedError,
+  WriterFailedError,
   StreamNotFoundError,
   UnknownEventError,
   WrongExpectedVersionError,
@@ -40,6 +41,7 @@ export const errorCodes = [
   'KAFKA_ERROR',
   'INCOMPATIBLE_SCHEMA',
   'SCHEMA_REGISTRY_UNAVAILABLE',
+  'WRITER_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
@@ -172,6 +174,11 @@ const codecs: { readonly [Code in ErrorCode]: ErrorClassCodec<ScribeError> } = {
     type: AppendRefusedError,
     fields: (e) => ({ streamId: e.streamId, kafkaCode: e.kafkaCode }),
     revive: (f) => new AppendRefusedError(f.string('streamId', f.context.streamId), f.number('kafkaCode', 0), replaced),
+  }),
+  WRITER_FAILED: codec({
+    type: WriterFailedError,
+    fields: (e) => ({ partition: e.partition }),
+    revive: (f) => new WriterFailedError(f.number('partition', -1)),
   }),
   STORE_CLOSED: codec({
     type: StoreClosedError,

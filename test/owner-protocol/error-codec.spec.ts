@@ -23,6 +23,7 @@ import {
   StreamNotFoundError,
   UnknownEventError,
   WrongExpectedVersionError,
+  WriterFailedError,
 } from '../../src/streams/errors.js';
 
 /** One instance of every code, with fields that differ from any default a decoder could fall back on. */
@@ -44,6 +45,7 @@ const samples = {
   KAFKA_ERROR: new KafkaOperationError('transaction', { message: 'fenced', code: -144, errno: -144, origin: 'test', isRetriable: false, isTxnRequiresAbort: true, isFatal: true }),
   INCOMPATIBLE_SCHEMA: new IncompatibleSchemaError('store.events-Opened', 2, 'a field was removed'),
   SCHEMA_REGISTRY_UNAVAILABLE: new SchemaRegistryUnavailableError('http://registry:8081', 503, 'service unavailable'),
+  WRITER_FAILED: new WriterFailedError(7, { cause: new TypeError('x is undefined') }),
 } satisfies Record<ErrorCode, ScribeError>;
 
 const context = { streamId: 'context-stream', partition: 99 };
