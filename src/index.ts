@@ -36,5 +36,18 @@ export {
   WrongExpectedVersionError,
 } from './streams/errors.js';
 export { InvalidArgumentError, ScribeError, TimeoutError } from './errors.js';
-export { KafkaOperationError } from './kafka/index.js';
+export {
+  AuthenticationError,
+  AuthorizationError,
+  KafkaOperationError,
+  TlsError,
+  type AclResourceType,
+  type KafkaSecurityOptions,
+  type OAuthBearerToken,
+  type OAuthBearerTokenProvider,
+  type SaslOptions,
+  type TlsFailure,
+  type TlsOptions,
+} from './kafka/index.js';
+export { aclsFor, roles, type AclEntry, type Role } from './store/access.js';
 export { partitionForKey } from './partitioning/murmur2.js';

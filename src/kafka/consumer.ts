@@ -5,6 +5,7 @@ import { baseConfig, type KafkaConnection } from './config.js';
 import { refreshTopicMetadata } from './metadata.js';
 import { kafkaErrorCodes } from './errors.js';
 import { NativeClient } from './native-client.js';
+import { SecurityWatch } from './security.js';
 
 export type { Message as KafkaMessage } from '@confluentinc/kafka-javascript';
 
@@ -106,7 +107,10 @@ export class KafkaConsumer {
       // A topic-level setting: librdkafka ignores it in the global config when a topic config is given.
       'auto.offset.reset': options.startFrom ?? 'earliest',
     });
-    const native = new NativeClient(`consumer ${String(config['client.id'])}${options.groupId ? ` of group ${options.groupId}` : ''}`);
+    const name = `consumer ${String(config['client.id'])}${options.groupId ? ` of group ${options.groupId}` : ''}`;
+    const security = new SecurityWatch(name, options.security);
+    security.watch(consumer);
+    const native = new NativeClient(name, security);
     try {
       await native.call<void>('consumer connect', timeoutMs + 2_000, (done) => consumer.connect({ timeout: timeoutMs }, (error) => done(error)));
     } catch (error) {

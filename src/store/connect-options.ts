@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describeValue, InvalidArgumentError } from '../errors.js';
-import { brokersFromEnvironment, validateBrokers } from '../kafka/index.js';
+import { brokersFromEnvironment, securityFromEnvironment, validateBrokers, validateKafkaSecurity, type KafkaSecurity, type KafkaSecurityOptions } from '../kafka/index.js';
 import { EventSchemas, unknownEventPolicies, type UnknownEventPolicy } from '../schemas/event-schemas.js';
 import { compatibilityLevels, type SchemaRegistryOptions } from '../schemas/schema-registry.js';
 import { booleanOption, functionOption, integerOption, maxTimeoutMs, messageOf, oneOf, validateName, validateOptions, validateStoreName } from './validation.js';
@@ -52,6 +52,12 @@ export interface ConnectOptions {
   readonly schemaRegistry?: SchemaRegistryOptions;
   /** Names the process in broker logs and metrics. */
   readonly clientId?: string;
+  /**
+   * How every Kafka client of the store connects: TLS, SASL (PLAIN, SCRAM, OAUTHBEARER with a
+   * token provider) and other librdkafka settings. Defaults to the KAFKA_SASL_*, KAFKA_TLS_*
+   * and KAFKA_CONFIG_FILE environment (README, "Secured clusters"); plaintext when none is set.
+   */
+  readonly kafka?: KafkaSecurityOptions;
   /** Receives the store's operational messages (writers starting, stopping, failing). */
   readonly log?: (line: string) => void;
 }
@@ -84,6 +90,7 @@ interface ValidConnectOptions {
   readonly onUnknownEvent: UnknownEventPolicy;
   readonly schemaRegistry: SchemaRegistryOptions | undefined;
   readonly clientId: string;
+  readonly security: KafkaSecurity | undefined;
   readonly log: (line: string) => void;
 }
 
@@ -95,7 +102,10 @@ export function validateConnectOptions(input: unknown): ValidConnectOptions {
   }
   const options = validateOptions(input);
   validateStoreName(options.store);
-  const brokers = options.brokers === undefined ? brokersFromEnvironment() : (options.brokers as string[]);
+  // The environment's security applies only when the code gives none.
+  const environment = options.kafka === undefined ? securityFromEnvironment() : undefined;
+  const security = options.kafka === undefined ? validateKafkaSecurity(environment?.options, 'kafka (from the KAFKA_* environment)') : validateKafkaSecurity(options.kafka, 'kafka');
+  const brokers = options.brokers === undefined ? (brokersFromEnvironment() ?? environment?.brokers) : (options.brokers as string[]);
   if (brokers === undefined) throw new InvalidArgumentError('brokers', 'give brokers or set KAFKA_BROKERS=host:port,...');
   validateBrokers(brokers, options.brokers === undefined ? 'KAFKA_BROKERS' : 'brokers');
   const partitions = integerOption(options.partitions, 'partitions', defaults.partitions, 1, 10_000);
@@ -155,5 +165,5 @@ export function validateConnectOptions(input: unknown): ValidConnectOptions {
     clientId = options.clientId;
   }
   const log = functionOption<(line: string) => void>(options.log, 'log') ?? (() => undefined);
-  return { store: options.store, brokers: [...brokers], partitions, replicationFactor, writer, dataDir, settings, schemas, onUnknownEvent, schemaRegistry, clientId, log };
+  return { store: options.store, brokers: [...brokers], partitions, replicationFactor, writer, dataDir, settings, schemas, onUnknownEvent, schemaRegistry, clientId, security, log };
 }

@@ -25,6 +25,7 @@ import { growStore, type GrowOptions, type GrowthResult } from './growth.js';
 import { RemoteAppends } from './remote-appends.js';
 import { defaultStopTimeoutMs, Subscription, validateSubscriptionStart, type EventHandler, type SubscribeOptions } from './subscription.js';
 import { ensureTopics, topicNames, type StoreLayout } from './topics.js';
+import { checkTopicAccess } from './access.js';
 import { defaults, validateConnectOptions, type ConnectOptions } from './connect-options.js';
 import {
   encodeEvents,
@@ -128,7 +129,7 @@ export class EventStore {
     // Every option is checked before any client starts: a refused connect leaves nothing behind.
     const valid = validateConnectOptions(options);
     const { store: storeName, brokers, partitions, replicationFactor, settings, log } = valid;
-    const connection: KafkaConnection = { brokers, clientId: valid.clientId };
+    const connection: KafkaConnection = { brokers, clientId: valid.clientId, ...(valid.security ? { security: valid.security } : {}) };
     const dataDir = valid.dataDir;
     // Before any topic exists: an incompatible schema must fail the deploy, not a later append,
     // and a connect refused for it must not have created the store.
@@ -153,6 +154,7 @@ export class EventStore {
         if (error instanceof TimeoutError) throw new TimeoutError(`${error.operation} on brokers ${brokers.join(',')} (unreachable, or not a Kafka broker?)`, error.timeoutMs);
         throw error;
       });
+      await checkTopicAccess(admin, layout.topics, valid.writer);
       const index = await StreamIndex.open(join(dataDir, 'index'), layout.eventsTopicId);
       started.push(() => index.close());
       log(index.rebuilt ? `index ${dataDir}: new or unusable, building it from Kafka` : `index ${dataDir}: reused, catching up from its checkpoints`);
