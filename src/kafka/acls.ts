@@ -153,3 +153,27 @@ export function describeAcls(connection: KafkaConnection, principal: string): Pr
     );
   });
 }
+
+/**
+ * Fails with AuthorizationError (GROUP, READ) when the principal may not use the group: a
+ * member could never join it, and librdkafka only retries in silence. Asked with kafkajs: the
+ * binding's describeGroups crashes the process on a group it may not describe.
+ */
+export async function checkGroupAccess(connection: KafkaConnection, groupId: string): Promise<void> {
+  const admin = kafkajsClient(connection).admin();
+  await admin.connect();
+  try {
+    await admin.describeGroups([groupId]);
+  } catch (error) {
+    // kafkajs drops the broker's GROUP_AUTHORIZATION_FAILED from FindCoordinator and says only
+    // that no broker knew a coordinator (a cluster that is merely starting answers "not
+    // available", which it retries): both are taken as the missing ACL.
+    const refused = (error as { type?: string }).type === 'GROUP_AUTHORIZATION_FAILED' || (error as Error).name === 'KafkaJSGroupCoordinatorNotFound';
+    if (refused) {
+      throw new AuthorizationError('joinGroup', { message: (error as Error).message, code: kafkaErrorCodes.ERR_GROUP_AUTHORIZATION_FAILED, errno: 0, origin: 'kafkajs' }, 'GROUP', 'READ', groupId);
+    }
+    throw error;
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -9,4 +9,4 @@ export { KafkaProducer, type DeliveredRecord, type OutgoingRecord, type Producer
 export { AuthenticationError, AuthorizationError, TlsError, type AclResourceType, type TlsFailure } from './errors.js';
 export { maskSecrets, validateKafkaSecurity, type KafkaSecurity, type KafkaSecurityOptions, type OAuthBearerToken, type OAuthBearerTokenProvider, type SaslOptions, type TlsOptions } from './security.js';
 export { securityFromEnvironment, securityFromPropertiesFile, securityVariables } from './security-sources.js';
-export { createAcls, deleteAcls, describeAcls, type Acl } from './acls.js';
+export { checkGroupAccess, createAcls, deleteAcls, describeAcls, type Acl } from './acls.js';

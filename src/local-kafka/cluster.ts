@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { fetchMetadata, validateKafkaSecurity, type KafkaConnection } from '../kafka/index.js';
 import type { KafkaSecurityOptions } from '../kafka/security.js';
 import { ensureKafkaJars, kafkaHome, libDir } from './home.js';
-import { clientSecurity, makeCertificates, newPassword, scramFormatArguments, secureHost, secureServerProperties, type ScramUser, type SecureState } from './secure-cluster.js';
+import { clientSecurity, writeClientProperties, makeCertificates, newPassword, scramFormatArguments, secureHost, secureServerProperties, type ScramUser, type SecureState } from './secure-cluster.js';
 import { log4j2Properties, serverProperties, type NodeAddress } from './server-properties.js';
 import { warmUp } from './warm-up.js';
 
@@ -153,6 +153,15 @@ export class LocalKafkaCluster {
   get adminConnection(): KafkaConnection {
     const security = validateKafkaSecurity(this.clientSecurity());
     return { brokers: this.brokers, clientId: 'scribe-local', ...(security ? { security } : {}) };
+  }
+
+  /** Writes the super user's client properties (`--config`, KAFKA_CONFIG_FILE) next to the cluster, its owner's only; returns the file. */
+  writeAdminProperties(): string {
+    const secure = this.state.secure;
+    if (!secure) throw new Error(`cluster "${this.state.name}" is not secured`);
+    const file = join(this.state.dir, 'client.properties');
+    writeClientProperties(file, this.brokers, secure, secure.admin);
+    return file;
   }
 
   /** Adds (or changes the password of) a SCRAM-SHA-512 user of a secured cluster; it can log in at once. */

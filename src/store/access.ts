@@ -1,7 +1,8 @@
 // The ACLs each kind of Scribe process needs on a secured cluster, one prefix per store, and the
 // check at connect that the principal has them on the store's topics (a missing ACL fails the
 // connect naming it, instead of a writer that never starts). docs/decisions/0009-acls.md.
-import { AuthorizationError, kafkaErrorCodes, type AclResourceType, type KafkaAdmin } from '../kafka/index.js';
+import { withTimeout } from '../errors.js';
+import { AuthorizationError, checkGroupAccess, KafkaProducer, kafkaErrorCodes, type AclResourceType, type KafkaAdmin, type KafkaConnection } from '../kafka/index.js';
 import type { StoreTopics } from './topics.js';
 
 export const roles = ['writer', 'reader', 'admin'] as const;
@@ -75,5 +76,21 @@ export async function checkTopicAccess(admin: KafkaAdmin, topics: StoreTopics, w
         topic,
       );
     }
+  }
+}
+
+/**
+ * A writer joins the writer group and its partition writers each need a transactional id under
+ * the store's prefix; without either ACL no writer could ever start. Both are checked at connect
+ * (the transactional id with one of its own: initTransactions there fences nobody but an
+ * earlier check), so the connect fails naming the missing ACL.
+ */
+export async function checkWriterAccess(connection: KafkaConnection, store: string, writerGroup: string, timeoutMs: number): Promise<void> {
+  await withTimeout('check the writer group ACL', timeoutMs, checkGroupAccess(connection, writerGroup));
+  const producer = await KafkaProducer.connect({ ...connection, clientId: `${connection.clientId ?? 'scribe'}-access-check`, transactionalId: `${store}.access-check` }, timeoutMs);
+  try {
+    await producer.initTransactions(timeoutMs);
+  } finally {
+    await producer.disconnect(1_000);
   }
 }

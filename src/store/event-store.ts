@@ -25,7 +25,7 @@ import { growStore, type GrowOptions, type GrowthResult } from './growth.js';
 import { RemoteAppends } from './remote-appends.js';
 import { defaultStopTimeoutMs, Subscription, validateSubscriptionStart, type EventHandler, type SubscribeOptions } from './subscription.js';
 import { ensureTopics, topicNames, type StoreLayout } from './topics.js';
-import { checkTopicAccess } from './access.js';
+import { checkTopicAccess, checkWriterAccess } from './access.js';
 import { defaults, validateConnectOptions, type ConnectOptions } from './connect-options.js';
 import {
   encodeEvents,
@@ -155,6 +155,7 @@ export class EventStore {
         throw error;
       });
       await checkTopicAccess(admin, layout.topics, valid.writer);
+      if (valid.writer && valid.security) await checkWriterAccess(connection, storeName, writerGroupId(storeName), Math.min(settings.appendTimeoutMs, 30_000));
       const index = await StreamIndex.open(join(dataDir, 'index'), layout.eventsTopicId);
       started.push(() => index.close());
       log(index.rebuilt ? `index ${dataDir}: new or unusable, building it from Kafka` : `index ${dataDir}: reused, catching up from its checkpoints`);
