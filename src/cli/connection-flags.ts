@@ -3,7 +3,7 @@
 // environment: a flag's value shows in the process list.
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '../errors.js';
-import { securityFromEnvironment, securityFromPropertiesFile, validateBrokers, validateKafkaSecurity, type KafkaConnection, type KafkaSecurityOptions, type TlsOptions } from '../kafka/index.js';
+import { brokersFromEnvironment, securityFromEnvironment, securityFromPropertiesFile, validateBrokers, validateKafkaSecurity, type KafkaConnection, type KafkaSecurityOptions, type TlsOptions } from '../kafka/index.js';
 import { brokersFlag } from './arguments.js';
 
 export interface ConnectionFlags {
@@ -58,7 +58,7 @@ export function connectionOf(flags: ConnectionFlags, clientId: string): KafkaCon
   else if (flags.tls === true) options.tls = true;
   const security = Object.keys(options).length === 0 ? undefined : validateKafkaSecurity(options, '--config/--sasl-*/--tls-*');
   let brokers: string[];
-  if (flags.brokers === undefined && process.env.KAFKA_BROKERS === undefined && base?.brokers) {
+  if (flags.brokers === undefined && brokersFromEnvironment() === undefined && base?.brokers) {
     brokers = base.brokers;
     validateBrokers(brokers, flags.config !== undefined ? '--config bootstrap.servers' : 'KAFKA_CONFIG_FILE bootstrap.servers');
   } else brokers = brokersFlag(flags.brokers);
