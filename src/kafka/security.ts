@@ -290,7 +290,7 @@ function checkWithLibrdkafka(settings: Record<string, string | number | boolean>
       make();
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const named = /property "([^"]+)"/.exec(message)?.[1];
+      const named = /property:? "([^"]+)"/.exec(message)?.[1];
       const shown = Object.entries(settings).reduce((text, [name, value]) => (isSecretSetting(name) && typeof value === 'string' && value.length > 0 ? text.split(value).join('***') : text), message);
       throw new InvalidArgumentError(named ? `${argument}[${JSON.stringify(named)}]` : argument, `librdkafka refuses it: ${shown}`);
     }

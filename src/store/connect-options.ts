@@ -1,6 +1,6 @@
 // The options of `EventStore.connect`, their defaults, and the check that refuses a bad one
 // (naming it) before any client, topic or file is made.
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describeValue, InvalidArgumentError } from '../errors.js';
@@ -156,6 +156,25 @@ export function validateConnectOptions(input: unknown): ValidConnectOptions {
         const perType = validateOptions(compatibility, 'schemaRegistry.compatibility');
         for (const [type, level] of Object.entries(perType)) oneOf(level, `schemaRegistry.compatibility.${type}`, compatibilityLevels, 'BACKWARD');
       }
+    }
+    if (registry.auth !== undefined) {
+      const auth = validateOptions(registry.auth, 'schemaRegistry.auth');
+      const secretOk = (value: unknown) => typeof value === 'string' && value.length > 0 && value.length <= 65_536;
+      if ('token' in auth) {
+        if (!secretOk(auth.token)) throw new InvalidArgumentError('schemaRegistry.auth.token', 'must be a non-empty string');
+      } else {
+        if (typeof auth.username !== 'string' || auth.username.length === 0) throw new InvalidArgumentError('schemaRegistry.auth.username', `must be a non-empty string, got ${describeValue(auth.username)}`);
+        if (!secretOk(auth.password)) throw new InvalidArgumentError('schemaRegistry.auth.password', 'must be a non-empty string (basic auth), or give { token } for a bearer token');
+      }
+    }
+    if (registry.tls !== undefined) {
+      const tls = validateOptions(registry.tls, 'schemaRegistry.tls');
+      for (const key of ['ca', 'cert', 'key'] as const) {
+        const value = tls[key];
+        if (value !== undefined && (typeof value !== 'string' || value.length === 0)) throw new InvalidArgumentError(`schemaRegistry.tls.${key}`, 'must be a file name or PEM text');
+        if (typeof value === 'string' && !value.trimStart().startsWith('-----BEGIN ') && !existsSync(value)) throw new InvalidArgumentError(`schemaRegistry.tls.${key}`, `${JSON.stringify(value)} does not exist`);
+      }
+      if (tls.verifyHostname !== undefined && typeof tls.verifyHostname !== 'boolean') throw new InvalidArgumentError('schemaRegistry.tls.verifyHostname', `must be true or false, got ${describeValue(tls.verifyHostname)}`);
     }
     schemaRegistry = registry as unknown as SchemaRegistryOptions;
   }
