@@ -48,6 +48,8 @@ export interface StartOptions {
   readonly secure?: boolean;
   /** With `secure`: SCRAM users to make at the first start (more: `addUser`). */
   readonly users?: readonly ScramUser[];
+  /** With `secure`: also accept unsigned OAUTHBEARER tokens (any principal!) to test token providers. */
+  readonly unsecuredOAuthBearer?: boolean;
 }
 
 export class LocalKafkaCluster {
@@ -88,7 +90,7 @@ export class LocalKafkaCluster {
       const nodeDir = join(dir, `node-${address.id}`);
       mkdirSync(nodeDir, { recursive: true });
       const configPath = join(nodeDir, 'server.properties');
-      const overrides = secure ? secureServerProperties({ ...address, securePort: address.securePort! }, keystoreFile, secure.admin) : {};
+      const overrides = secure ? secureServerProperties({ ...address, securePort: address.securePort! }, keystoreFile, secure.admin, options.unsecuredOAuthBearer === true) : {};
       writeFileSync(configPath, serverProperties(address, addresses, overrides), { mode: 0o600 });
       return { ...address, configPath, pid: undefined };
     });

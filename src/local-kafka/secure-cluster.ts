@@ -45,8 +45,16 @@ export async function makeCertificates(dir: string): Promise<{ caFile: string; k
 }
 
 /** The server.properties lines that secure a node: SASL_SSL for clients, SASL_PLAINTEXT between brokers on loopback. */
-export function secureServerProperties(node: { port: number; controllerPort: number; securePort: number }, keystoreFile: string, admin: ScramUser): Record<string, string> {
+export function secureServerProperties(node: { port: number; controllerPort: number; securePort: number }, keystoreFile: string, admin: ScramUser, unsecuredOAuthBearer = false): Record<string, string> {
   const jaas = 'org.apache.kafka.common.security.scram.ScramLoginModule required';
+  // Kafka's unsecured OAUTHBEARER validator takes any unsigned JWT: it lets a test prove a token
+  // provider end to end, and lets anyone claim any principal. Test clusters only.
+  const oauth: Record<string, string> = unsecuredOAuthBearer
+    ? {
+        'listener.name.sasl_ssl.sasl.enabled.mechanisms': 'SCRAM-SHA-512,OAUTHBEARER',
+        'listener.name.sasl_ssl.oauthbearer.sasl.jaas.config': 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
+      }
+    : {};
   return {
     listeners: `SASL_PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort},SASL_SSL://${secureHost}:${node.securePort}`,
     'advertised.listeners': `SASL_PLAINTEXT://127.0.0.1:${node.port},SASL_SSL://${secureHost}:${node.securePort}`,
@@ -62,6 +70,7 @@ export function secureServerProperties(node: { port: number; controllerPort: num
     // The controller listener is PLAINTEXT on loopback: its anonymous peers must be let in.
     'super.users': `User:${admin.name};User:ANONYMOUS`,
     'allow.everyone.if.no.acl.found': 'false',
+    ...oauth,
   };
 }
 

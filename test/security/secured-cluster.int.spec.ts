@@ -81,7 +81,7 @@ async function writerWorkload(store: EventStore, streamId: string): Promise<void
 
 beforeAll(async () => {
   await LocalKafkaCluster.stopByName('secure-test');
-  cluster = await LocalKafkaCluster.start({ name: 'secure-test', secure: true, users: [tenantA, tenantB, reader, operator, probe], log: (line) => process.stderr.write(`[secure kafka] ${line}\n`) });
+  cluster = await LocalKafkaCluster.start({ name: 'secure-test', secure: true, unsecuredOAuthBearer: true, users: [tenantA, tenantB, reader, operator, probe], log: (line) => process.stderr.write(`[secure kafka] ${line}\n`) });
 }, 180_000);
 
 afterAll(async () => {
@@ -117,6 +117,42 @@ describe('connecting to a secured cluster', () => {
     const tls = security(operator).tls as { ca: string };
     const store = await EventStore.connect({ ...options('host-store', operator), brokers: byAddress, writer: false, kafka: { ...security(operator), tls: { ca: tls.ca, verifyHostname: false } } });
     await store.close();
+  });
+});
+
+describe('OAUTHBEARER with a token provider', () => {
+  /** An unsigned JWT, as the test broker's unsecured validator takes it (a real one is signed by the identity provider). */
+  const token = (sub: string) => {
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    return `${part({ alg: 'none' })}.${part({ sub, iat: now, exp: now + 3600 })}.`;
+  };
+
+  it("authenticates every client with the provider's token (the principal is its subject); a provider that fails gives AUTHENTICATION_FAILED", async () => {
+    const store = 'oauth-store';
+    await grant(store, operator, 'admin');
+    await (await EventStore.connect(options(store, operator, { writer: false }))).close();
+    await grant(store, { name: 'oauth-app', password: '' }, 'writer');
+    const ca = (security(operator).tls as { ca: string }).ca;
+    let asked = 0;
+    const viaToken = await EventStore.connect({
+      ...options(store, operator),
+      kafka: { tls: { ca }, sasl: { mechanism: 'OAUTHBEARER', tokenProvider: async () => (asked++, { token: token('oauth-app'), lifetimeMs: 3_600_000, principal: 'oauth-app' }) } },
+    });
+    try {
+      await writerWorkload(viaToken, 'o-1');
+      expect(asked).toBeGreaterThan(0);
+    } finally {
+      await viaToken.close();
+    }
+    const error = await failure(() =>
+      EventStore.connect({
+        ...options(store, operator),
+        kafka: { tls: { ca }, sasl: { mechanism: 'OAUTHBEARER', tokenProvider: () => Promise.reject(new Error('the identity provider said no')) } },
+      }),
+    );
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect(error.message).toMatch(/the identity provider said no/);
   });
 });
 
