@@ -3,7 +3,7 @@ import rdkafka, { type LibrdKafkaError } from '@confluentinc/kafka-javascript';
 import { baseConfig, type KafkaConnection } from './config.js';
 import { kafkaError, kafkaErrorCodes, type CallResources } from './errors.js';
 import { NativeClient } from './native-client.js';
-import { SecurityWatch } from './security.js';
+import { securityWatch, type SecurityWatch } from './security.js';
 
 const settlingCodes = new Set<number>([
   kafkaErrorCodes.ERR__NOENT,
@@ -37,14 +37,14 @@ export class KafkaAdmin {
   private constructor(
     private readonly client: rdkafka.IAdminClient,
     private readonly timeoutMs: number,
-    security: SecurityWatch,
+    security: SecurityWatch | undefined,
   ) {
     this.native = new NativeClient('admin client', security);
   }
 
   static connect(connection: KafkaConnection, timeoutMs = 15_000): KafkaAdmin {
-    const security = new SecurityWatch('admin client', connection.security);
-    const client = rdkafka.AdminClient.create(baseConfig(connection, 'admin') as rdkafka.GlobalConfig, security.handlers() as never);
+    const security = securityWatch('admin client', connection.security);
+    const client = rdkafka.AdminClient.create(baseConfig(connection, 'admin') as rdkafka.GlobalConfig, security?.handlers() as never);
     return new KafkaAdmin(client, timeoutMs, security);
   }
 

@@ -5,7 +5,7 @@ import { baseConfig, type KafkaConnection } from './config.js';
 import { refreshTopicMetadata } from './metadata.js';
 import { kafkaErrorCodes } from './errors.js';
 import { NativeClient } from './native-client.js';
-import { SecurityWatch } from './security.js';
+import { securityWatch } from './security.js';
 
 export type { Message as KafkaMessage } from '@confluentinc/kafka-javascript';
 
@@ -110,8 +110,8 @@ export class KafkaConsumer {
       'auto.offset.reset': options.startFrom ?? 'earliest',
     });
     const name = `consumer ${String(config['client.id'])}${options.groupId ? ` of group ${options.groupId}` : ''}`;
-    const security = new SecurityWatch(name, options.security);
-    security.watch(consumer);
+    const security = securityWatch(name, options.security);
+    security?.watch(consumer);
     const native = new NativeClient(name, security);
     try {
       await native.call<void>('consumer connect', timeoutMs + 2_000, (done) => consumer.connect({ timeout: timeoutMs }, (error) => done(error)));

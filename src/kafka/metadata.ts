@@ -3,7 +3,7 @@
 import rdkafka from '@confluentinc/kafka-javascript';
 import { baseConfig, type KafkaConnection } from './config.js';
 import { NativeClient } from './native-client.js';
-import { SecurityWatch } from './security.js';
+import { securityWatch } from './security.js';
 
 export interface ClusterMetadata {
   readonly brokerIds: number[];
@@ -13,8 +13,8 @@ export interface ClusterMetadata {
 /** One metadata round trip with a short-lived client; fails if no broker answers within `timeoutMs`. */
 export async function fetchMetadata(connection: KafkaConnection, timeoutMs: number): Promise<ClusterMetadata> {
   const client = new rdkafka.Producer(baseConfig(connection, 'metadata') as rdkafka.ProducerGlobalConfig);
-  const security = new SecurityWatch('metadata client', connection.security);
-  security.watch(client);
+  const security = securityWatch('metadata client', connection.security);
+  security?.watch(client);
   const native = new NativeClient('metadata client', security);
   try {
     const metadata = await native.call<rdkafka.Metadata>('metadata', timeoutMs + 1_000, (done) =>

@@ -6,7 +6,7 @@ import type { KafkaConsumer } from './consumer.js';
 import { refreshTopicMetadata } from './metadata.js';
 import { kafkaError, kafkaErrorCodes } from './errors.js';
 import { NativeClient } from './native-client.js';
-import { SecurityWatch } from './security.js';
+import { securityWatch } from './security.js';
 
 export interface OutgoingRecord {
   readonly topic: string;
@@ -80,8 +80,8 @@ export class KafkaProducer {
     };
     const client = new rdkafka.Producer(config);
     const name = `producer ${String(config['client.id'])}`;
-    const security = new SecurityWatch(name, options.security);
-    security.watch(client);
+    const security = securityWatch(name, options.security);
+    security?.watch(client);
     const native = new NativeClient(name, security);
     try {
       await native.call<void>('producer connect', timeoutMs + 2_000, (done) => client.connect({ timeout: timeoutMs }, (error) => done(error)));

@@ -322,6 +322,14 @@ function checkToken(token: unknown): asserts token is OAuthBearerToken {
   if (typeof given.principal !== 'string') throw new Error('the token provider returned no principal (a string)');
 }
 
+/**
+ * A watch for a client of a secured connection; none for a plaintext one, whose calls keep
+ * their plain path (there is no credential or certificate to be refused).
+ */
+export function securityWatch(name: string, security: KafkaSecurity | undefined): SecurityWatch | undefined {
+  return security ? new SecurityWatch(name, security) : undefined;
+}
+
 type Emitter = { on(event: string, listener: (error: { message: string; code?: number }) => void): unknown };
 
 /**
