@@ -3,7 +3,7 @@ import rdkafka, { type LibrdKafkaError } from '@confluentinc/kafka-javascript';
 import { baseConfig, type KafkaConnection } from './config.js';
 import { kafkaError, kafkaErrorCodes, type CallResources } from './errors.js';
 import { NativeClient } from './native-client.js';
-import { securityWatch, type SecurityWatch } from './security.js';
+import { securityWatch, type SecurityWatch } from './security-watch.js';
 
 const settlingCodes = new Set<number>([
   kafkaErrorCodes.ERR__NOENT,

@@ -5,7 +5,7 @@ import { baseConfig, type KafkaConnection } from './config.js';
 import { refreshTopicMetadata } from './metadata.js';
 import { kafkaErrorCodes } from './errors.js';
 import { NativeClient } from './native-client.js';
-import { securityWatch } from './security.js';
+import { securityWatch } from './security-watch.js';
 
 export type { Message as KafkaMessage } from '@confluentinc/kafka-javascript';
 

@@ -3,7 +3,7 @@
 import rdkafka from '@confluentinc/kafka-javascript';
 import { baseConfig, type KafkaConnection } from './config.js';
 import { NativeClient } from './native-client.js';
-import { securityWatch } from './security.js';
+import { securityWatch } from './security-watch.js';
 
 export interface ClusterMetadata {
   readonly brokerIds: number[];

@@ -3,7 +3,7 @@
 // Callers get a bounded promise; the handle is destroyed only once every call has returned.
 import { TimeoutError, withTimeout } from '../errors.js';
 import { kafkaError, kafkaErrorCodes, KafkaOperationError, type CallResources } from './errors.js';
-import type { SecurityWatch } from './security.js';
+import type { SecurityWatch } from './security-watch.js';
 
 /** Handles closed while a call still ran: destroyed when it returns. Named for diagnostics. */
 const parked = new Set<NativeClient>();

@@ -6,7 +6,7 @@ import type { KafkaConsumer } from './consumer.js';
 import { refreshTopicMetadata } from './metadata.js';
 import { kafkaError, kafkaErrorCodes } from './errors.js';
 import { NativeClient } from './native-client.js';
-import { securityWatch } from './security.js';
+import { securityWatch } from './security-watch.js';
 
 export interface OutgoingRecord {
   readonly topic: string;
