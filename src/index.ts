@@ -44,7 +44,20 @@ export {
   WrongExpectedVersionError,
 } from './streams/errors.js';
 export { InvalidArgumentError, ScribeError, TimeoutError } from './errors.js';
-export { KafkaOperationError } from './kafka/index.js';
+export {
+  AuthenticationError,
+  AuthorizationError,
+  KafkaOperationError,
+  TlsError,
+  type AclResourceType,
+  type KafkaSecurityOptions,
+  type OAuthBearerToken,
+  type OAuthBearerTokenProvider,
+  type SaslOptions,
+  type TlsFailure,
+  type TlsOptions,
+} from './kafka/index.js';
+export { aclsFor, roles, type AclEntry, type Role } from './store/access.js';
 export type { AbortOutcome, AppendOutcome, StoreEvent, StoreEventType, StoreListener } from './instrumentation/store-events.js';
 export { errorCodes, type ErrorCode } from './owner-protocol/error-codec.js';
 export { partitionForKey } from './partitioning/murmur2.js';

@@ -14,10 +14,24 @@ export function kafkaCommands(program: Command): void {
     .description('start a cluster and wait until transactions and consumer groups work; prints the bootstrap address')
     .option('--nodes <n>', '1, or 3 for fault tests (replication 3, min.insync.replicas 2)', '1')
     .option('--name <name>', 'clusters of different names run side by side', 'default')
-    .action(async (options: { nodes: string; name: string }) => {
-      const cluster = await LocalKafkaCluster.start({ nodes: clusterSizeFlag(options.nodes), name: clusterNameFlag(options.name), log });
-      process.stdout.write(`${cluster.bootstrap}\n`);
+    .option('--secure', 'SASL_SSL with SCRAM-SHA-512 on localhost (a CA and certificate made with OpenSSL) and ACLs; writes the admin\'s client properties')
+    .option('--json', 'print the bootstrap address and client settings as JSON (the password masked: it is in the properties file)')
+    .action(async (options: { nodes: string; name: string; secure?: boolean; json?: boolean }) => {
+      const name = clusterNameFlag(options.name);
+      const cluster = await LocalKafkaCluster.start({ nodes: clusterSizeFlag(options.nodes), name, log, ...(options.secure ? { secure: true } : {}) });
+      const secure = cluster.secure;
+      const properties = secure ? cluster.writeAdminProperties() : undefined;
+      if (options.json) {
+        const settings = secure
+          ? { 'bootstrap.servers': cluster.bootstrap, 'security.protocol': 'SASL_SSL', 'sasl.mechanism': 'SCRAM-SHA-512', 'sasl.username': secure.admin.name, 'sasl.password': '***', 'ssl.ca.location': secure.caFile }
+          : { 'bootstrap.servers': cluster.bootstrap };
+        process.stdout.write(`${JSON.stringify({ name, bootstrap: cluster.bootstrap, secure: secure !== undefined, ...(properties ? { propertiesFile: properties } : {}), settings }, null, 2)}\n`);
+      } else process.stdout.write(`${cluster.bootstrap}\n`);
       log(`export KAFKA_BROKERS=${cluster.bootstrap}`);
+      if (properties && secure) {
+        log(`export KAFKA_CONFIG_FILE=${properties}   # SASL_SSL, SCRAM-SHA-512 as the super user "${secure.admin.name}", CA ${secure.caFile}`);
+        log(`scribe acls --store <store> --principal User:<name> --role writer --apply --config ${properties}   # then give an application its own user`);
+      }
     });
 
   kafka

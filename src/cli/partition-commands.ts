@@ -6,22 +6,23 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '../errors.js';
 import { KafkaAdmin } from '../kafka/index.js';
-import { brokersFlag, integerFlag, storeFlag } from './arguments.js';
+import { integerFlag, storeFlag } from './arguments.js';
+import { connectionOf, withConnectionFlags, type ConnectionFlags } from './connection-flags.js';
 import { KafkaEventStore, type RoutingStatus } from '../store/event-store.js';
 import { topicNames } from '../store/topics.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-export interface StoreOptions {
+export interface StoreOptions extends ConnectionFlags {
   readonly store: string;
-  readonly brokers?: string;
 }
 
 /** Connects to an existing store without owning partitions; a store that does not exist is an error, never created. */
 export async function openStore(options: StoreOptions, run: (store: KafkaEventStore) => Promise<void>): Promise<void> {
-  const brokers = brokersFlag(options.brokers);
+  const connection = connectionOf(options, 'scribe-cli');
+  const { brokers } = connection;
   const store = storeFlag(options.store);
-  const admin = KafkaAdmin.connect({ brokers });
+  const admin = KafkaAdmin.connect(connection);
   try {
     if (!(await admin.listTopics()).includes(topicNames(store).events)) {
       throw new InvalidArgumentError('--store', `no store "${store}" at ${brokers.join(',')} (its topic ${topicNames(store).events} does not exist)`);
@@ -32,7 +33,7 @@ export async function openStore(options: StoreOptions, run: (store: KafkaEventSt
   // Its index is only needed for this command.
   const dataDir = mkdtempSync(join(tmpdir(), 'scribe-cli-'));
   try {
-    const opened = await KafkaEventStore.connect({ brokers, store, writer: false, dataDir, clientId: 'scribe-cli' });
+    const opened = await KafkaEventStore.connect({ brokers, store, writer: false, dataDir, clientId: 'scribe-cli', ...(connection.kafka ? { kafka: connection.kafka } : {}) });
     try {
       await run(opened);
     } finally {
@@ -63,12 +64,11 @@ function printStatus(status: RoutingStatus): void {
 export function partitionCommands(program: Command): void {
   const partitions = program.command('partitions').description("a store's partitions: grow them online, show the routing table");
 
-  partitions
-    .command('grow')
+  withConnectionFlags(partitions
+    .command('grow'))
     .description('raise the partition count of a live store; shards move one hand-over at a time while appends go on (needs running writer processes)')
     .requiredOption('--store <name>', 'the store (its topic prefix)')
     .requiredOption('--to <partitions>', 'the new partition count')
-    .option('--brokers <list>', 'host:port,... (default KAFKA_BROKERS)')
     .action(async (options: StoreOptions & { to: string }) => {
       const target = integerFlag(options.to, '--to', 1, 10_000);
       await openStore(options, async (store) => {
@@ -103,11 +103,10 @@ export function partitionCommands(program: Command): void {
       });
     });
 
-  partitions
-    .command('status')
+  withConnectionFlags(partitions
+    .command('status'))
     .description('show the routing table: partition counts by generation, shard moves and hand-overs in flight')
     .requiredOption('--store <name>', 'the store (its topic prefix)')
-    .option('--brokers <list>', 'host:port,... (default KAFKA_BROKERS)')
     .action(async (options: StoreOptions) => {
       await openStore(options, async (store) => printStatus(await store.routingStatus()));
     });

@@ -1,8 +1,9 @@
 // Promise-based Admin API: topics, partitions, offsets and groups, each call bounded.
 import rdkafka, { type LibrdKafkaError } from '@confluentinc/kafka-javascript';
 import { baseConfig, type KafkaConnection } from './config.js';
-import { kafkaError, kafkaErrorCodes } from './errors.js';
+import { kafkaError, kafkaErrorCodes, type CallResources } from './errors.js';
 import { NativeClient } from './native-client.js';
+import { securityWatch, type SecurityWatch } from './security-watch.js';
 
 const settlingCodes = new Set<number>([
   kafkaErrorCodes.ERR__NOENT,
@@ -12,6 +13,9 @@ const settlingCodes = new Set<number>([
   kafkaErrorCodes.ERR__UNKNOWN_PARTITION,
   kafkaErrorCodes.ERR__UNKNOWN_TOPIC,
 ]);
+
+/** The binding's operation enum is a plain name-to-number object (no reverse mapping). */
+const operationNames = new Map<number, string>(Object.entries(rdkafka.AclOperationTypes as unknown as Record<string, number>).map(([name, code]) => [code, name]));
 
 export interface TopicSpec {
   readonly name: string;
@@ -28,15 +32,20 @@ export interface TopicInfo {
 }
 
 export class KafkaAdmin {
-  private readonly native = new NativeClient('admin client');
+  private readonly native: NativeClient;
 
   private constructor(
     private readonly client: rdkafka.IAdminClient,
     private readonly timeoutMs: number,
-  ) {}
+    security: SecurityWatch | undefined,
+  ) {
+    this.native = new NativeClient('admin client', security);
+  }
 
   static connect(connection: KafkaConnection, timeoutMs = 15_000): KafkaAdmin {
-    return new KafkaAdmin(rdkafka.AdminClient.create(baseConfig(connection, 'admin') as rdkafka.GlobalConfig), timeoutMs);
+    const security = securityWatch('admin client', connection.security);
+    const client = rdkafka.AdminClient.create(baseConfig(connection, 'admin') as rdkafka.GlobalConfig, security?.handlers() as never);
+    return new KafkaAdmin(client, timeoutMs, security);
   }
 
   /** Creates the topic; a topic that already exists is left as it is. Returns whether it was created. */
@@ -50,11 +59,12 @@ export class KafkaAdmin {
           else done(error, true);
         },
       ),
+      { TOPIC: spec.name },
     );
   }
 
   createPartitions(topic: string, total: number): Promise<void> {
-    return this.call<void>('createPartitions', (done) => this.client.createPartitions(topic, total, this.timeoutMs, (error) => done(error, undefined)));
+    return this.call<void>('createPartitions', (done) => this.client.createPartitions(topic, total, this.timeoutMs, (error) => done(error, undefined)), { TOPIC: topic });
   }
 
   deleteTopic(topic: string): Promise<void> {
@@ -69,10 +79,33 @@ export class KafkaAdmin {
   async describeTopic(topic: string): Promise<TopicInfo> {
     const description = await this.retryWhileSettling(async () => {
       const [found] = await this.call<rdkafka.TopicDescription[]>('describeTopics', (done) => this.client.describeTopics([topic], { timeout: this.timeoutMs }, done));
-      if (!found || found.error) throw kafkaError('describeTopics', found?.error ?? { message: `topic ${topic} not described`, code: kafkaErrorCodes.ERR__NOENT, errno: 0, origin: 'scribe' });
+      if (!found || found.error) throw kafkaError('describeTopics', found?.error ?? { message: `topic ${topic} not described`, code: kafkaErrorCodes.ERR__NOENT, errno: 0, origin: 'scribe' }, { TOPIC: topic });
       return found;
     });
     return { name: description.name, partitions: description.partitions.length, topicId: topicIdOf(description.topicId) };
+  }
+
+  /**
+   * The operations the principal may do on each topic (KIP-430), e.g. READ, WRITE; a topic is
+   * missing from the map when the broker has no authorizer (it answers none). A topic the
+   * principal may not even describe fails with AuthorizationError.
+   */
+  async authorizedOperations(topics: string[]): Promise<Map<string, Set<string>>> {
+    const described = await this.retryWhileSettling(async () => {
+      const answer = await this.call<rdkafka.TopicDescription[]>('describeTopics', (done) =>
+        this.client.describeTopics(topics, { timeout: this.timeoutMs, includeAuthorizedOperations: true }, done),
+      );
+      const failed = answer.find((topic) => topic.error);
+      if (failed?.error) throw kafkaError('describeTopics', failed.error, { TOPIC: failed.name });
+      return answer;
+    });
+    const result = new Map<string, Set<string>>();
+    for (const topic of described) {
+      const operations = topic.authorizedOperations;
+      if (!operations || operations.length === 0) continue;
+      result.set(topic.name, new Set(operations.map((operation) => operationNames.get(operation) ?? String(operation))));
+    }
+    return result;
   }
 
   /**
@@ -165,8 +198,8 @@ export class KafkaAdmin {
     await this.native.close(async () => this.client.disconnect(), graceMs, graceMs);
   }
 
-  private call<T>(operation: string, start: (done: (error: LibrdKafkaError | null | undefined, value: T) => void) => void): Promise<T> {
-    return this.native.call<T>(operation, this.timeoutMs + 2_000, (done) => start((error, value) => done(error, value)));
+  private call<T>(operation: string, start: (done: (error: LibrdKafkaError | null | undefined, value: T) => void) => void, resources?: CallResources): Promise<T> {
+    return this.native.call<T>(operation, this.timeoutMs + 2_000, (done) => start((error, value) => done(error, value)), [], resources);
   }
 }
 

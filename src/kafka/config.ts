@@ -1,12 +1,15 @@
 // The connection settings every Scribe client shares, and where the broker list comes
 // from when the caller gives none (KAFKA_BROKERS).
 import { InvalidArgumentError } from '../errors.js';
+import { securitySettings, type KafkaSecurity } from './security.js';
 
 export interface KafkaConnection {
   /** host:port pairs of bootstrap brokers. */
   readonly brokers: readonly string[];
   /** Prefix of every client.id, so the broker's logs and metrics name the process. */
   readonly clientId?: string;
+  /** TLS, SASL and pass-through settings (the `kafka` connect option), checked. */
+  readonly security?: KafkaSecurity;
 }
 
 /** Reads `KAFKA_BROKERS=host:port,...`; undefined when unset or empty. */
@@ -53,6 +56,10 @@ function checkBrokers(brokers: unknown, argument: string): void {
   }
 }
 
+/**
+ * The settings every client shares: brokers, name, reconnects, then the connection's security
+ * (whose pass-through settings may override the defaults above, never what callers set after).
+ */
 export function baseConfig(connection: KafkaConnection, role: string): Record<string, string | number | boolean> {
   validateBrokers(connection.brokers);
   return {
@@ -64,5 +71,6 @@ export function baseConfig(connection: KafkaConnection, role: string): Record<st
     'topic.metadata.refresh.interval.ms': 10_000,
     // librdkafka logs to stderr by default; Scribe surfaces errors through its own calls.
     log_level: 3,
+    ...(securitySettings(connection.security) as Record<string, string | number | boolean>),
   };
 }

@@ -5,6 +5,7 @@ import { baseConfig, type KafkaConnection } from './config.js';
 import { refreshTopicMetadata } from './metadata.js';
 import { kafkaErrorCodes } from './errors.js';
 import { NativeClient } from './native-client.js';
+import { securityWatch } from './security-watch.js';
 
 export type { Message as KafkaMessage } from '@confluentinc/kafka-javascript';
 
@@ -55,6 +56,8 @@ export class KafkaConsumer {
     private readonly client: rdkafka.KafkaConsumer,
     private readonly native: NativeClient,
     private readonly arrivals: ArrivalSignal,
+    /** The group joined with `subscribe`; undefined for an assign-only consumer. */
+    private readonly groupId: string | undefined,
   ) {
     // Polls never wait inside librdkafka: a waiting poll would hold one of the few threads of
     // Node's pool for its whole wait (decision 0007). The arrival signal wakes the waiting poll.
@@ -106,14 +109,17 @@ export class KafkaConsumer {
       // A topic-level setting: librdkafka ignores it in the global config when a topic config is given.
       'auto.offset.reset': options.startFrom ?? 'earliest',
     });
-    const native = new NativeClient(`consumer ${String(config['client.id'])}${options.groupId ? ` of group ${options.groupId}` : ''}`);
+    const name = `consumer ${String(config['client.id'])}${options.groupId ? ` of group ${options.groupId}` : ''}`;
+    const security = securityWatch(name, options.security);
+    security?.watch(consumer);
+    const native = new NativeClient(name, security);
     try {
       await native.call<void>('consumer connect', timeoutMs + 2_000, (done) => consumer.connect({ timeout: timeoutMs }, (error) => done(error)));
     } catch (error) {
       void native.close(() => disconnectConsumer(consumer), 0, 10_000);
       throw error;
     }
-    return new KafkaConsumer(consumer, native, arrivals);
+    return new KafkaConsumer(consumer, native, arrivals, options.groupId);
   }
 
   subscribe(topics: string[]): void {
@@ -177,7 +183,15 @@ export class KafkaConsumer {
 
   /** Takes what librdkafka has queued, without waiting. */
   private poll(max: number): Promise<Message[]> {
-    return this.native.call<Message[]>('consume', 10_000, (done) => this.client.consume(max, (error, messages) => done(error, messages)));
+    const polled = this.native.call<Message[]>('consume', 10_000, (done) => this.client.consume(max, (error, messages) => done(error, messages)), [], this.groupId === undefined ? {} : { GROUP: this.groupId });
+    if (this.groupId !== undefined) return polled;
+    // An assign-only consumer never uses its (made-up) group, but librdkafka still looks up its
+    // coordinator: on a secured cluster that group is outside the principal's ACLs, and the
+    // refusal is no failure of the read.
+    return polled.catch((error: unknown) => {
+      if ((error as { kafkaCode?: number }).kafkaCode === kafkaErrorCodes.ERR_GROUP_AUTHORIZATION_FAILED) return [];
+      throw error;
+    });
   }
 
   /**

@@ -3,6 +3,7 @@
 import rdkafka from '@confluentinc/kafka-javascript';
 import { baseConfig, type KafkaConnection } from './config.js';
 import { NativeClient } from './native-client.js';
+import { securityWatch } from './security-watch.js';
 
 export interface ClusterMetadata {
   readonly brokerIds: number[];
@@ -12,7 +13,9 @@ export interface ClusterMetadata {
 /** One metadata round trip with a short-lived client; fails if no broker answers within `timeoutMs`. */
 export async function fetchMetadata(connection: KafkaConnection, timeoutMs: number): Promise<ClusterMetadata> {
   const client = new rdkafka.Producer(baseConfig(connection, 'metadata') as rdkafka.ProducerGlobalConfig);
-  const native = new NativeClient('metadata client');
+  const security = securityWatch('metadata client', connection.security);
+  security?.watch(client);
+  const native = new NativeClient('metadata client', security);
   try {
     const metadata = await native.call<rdkafka.Metadata>('metadata', timeoutMs + 1_000, (done) =>
       client.connect({ timeout: timeoutMs, allTopics: true }, (error, data) => done(error, data)),

@@ -2,7 +2,8 @@
 // handle under a running call deadlocks librdkafka (docs/decisions/0007-native-calls.md).
 // Callers get a bounded promise; the handle is destroyed only once every call has returned.
 import { TimeoutError, withTimeout } from '../errors.js';
-import { kafkaError, kafkaErrorCodes, KafkaOperationError } from './errors.js';
+import { kafkaError, kafkaErrorCodes, KafkaOperationError, type CallResources } from './errors.js';
+import type { SecurityWatch } from './security-watch.js';
 
 /** Handles closed while a call still ran: destroyed when it returns. Named for diagnostics. */
 const parked = new Set<NativeClient>();
@@ -21,7 +22,11 @@ export class NativeClient {
   private closing: Promise<'closed' | 'parked'> | undefined;
   private readonly idleWaiters = new Set<() => void>();
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    /** Ends calls at once when the brokers refuse the client's credentials or certificate. */
+    private readonly security?: SecurityWatch,
+  ) {}
 
   get inFlight(): number {
     return this.running;
@@ -37,7 +42,7 @@ export class NativeClient {
    * `alsoUses` are other handles the call reads (the group consumer of sendOffsetsToTransaction),
    * kept alive with this one.
    */
-  call<T>(operation: string, timeoutMs: number, start: (done: NativeDone<T>) => void, alsoUses: readonly NativeClient[] = []): Promise<T> {
+  call<T>(operation: string, timeoutMs: number, start: (done: NativeDone<T>) => void, alsoUses: readonly NativeClient[] = [], resources?: CallResources): Promise<T> {
     const users = [this, ...alsoUses];
     const closed = users.find((client) => client.closed);
     if (closed) return Promise.reject(closedError(operation, closed.name));
@@ -49,7 +54,7 @@ export class NativeClient {
         if (returned) return;
         returned = true;
         for (const client of users) client.returned(id);
-        if (error) reject(kafkaError(operation, error));
+        if (error) reject(kafkaError(operation, error, resources));
         else resolve(value as T);
       };
       try {
@@ -58,7 +63,22 @@ export class NativeClient {
         done(error);
       }
     });
-    return withTimeout(operation, timeoutMs, native);
+    const watch = this.security;
+    if (!watch) return withTimeout(operation, timeoutMs, native);
+    // A refused password shows as a timeout or "transport failure": the watch says which.
+    const refused = watch.next();
+    const bounded = withTimeout(operation, timeoutMs, Promise.race([native, refused.failure.then((failure) => Promise.reject(failure))]));
+    return bounded.then(
+      (value) => {
+        refused.cancel();
+        watch.succeeded();
+        return value;
+      },
+      (error: unknown) => {
+        refused.cancel();
+        throw watch.failure && !(error instanceof KafkaOperationError && error.code !== 'KAFKA_ERROR') ? watch.failure : error;
+      },
+    );
   }
 
   /** Runs a synchronous call on the handle, refused once the handle is closing. */

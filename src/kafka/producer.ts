@@ -6,6 +6,7 @@ import type { KafkaConsumer } from './consumer.js';
 import { refreshTopicMetadata } from './metadata.js';
 import { kafkaError, kafkaErrorCodes } from './errors.js';
 import { NativeClient } from './native-client.js';
+import { securityWatch } from './security-watch.js';
 
 export interface OutgoingRecord {
   readonly topic: string;
@@ -43,12 +44,12 @@ export class KafkaProducer {
   private constructor(
     private readonly client: rdkafka.Producer,
     private readonly native: NativeClient,
-    readonly transactional: boolean,
+    private readonly transactionalId: string | undefined,
   ) {
     client.on('delivery-report', (error: LibrdKafkaError | null, report: DeliveryReport) => {
       const pending = report.opaque as PendingDelivery | undefined;
       if (!pending) return;
-      if (error) pending.reject(kafkaError('produce', error));
+      if (error) pending.reject(kafkaError('produce', error, { TOPIC: report.topic }));
       else pending.resolve({ topic: report.topic, partition: report.partition, offset: report.offset });
     });
   }
@@ -78,7 +79,10 @@ export class KafkaProducer {
       ...options.overrides,
     };
     const client = new rdkafka.Producer(config);
-    const native = new NativeClient(`producer ${String(config['client.id'])}`);
+    const name = `producer ${String(config['client.id'])}`;
+    const security = securityWatch(name, options.security);
+    security?.watch(client);
+    const native = new NativeClient(name, security);
     try {
       await native.call<void>('producer connect', timeoutMs + 2_000, (done) => client.connect({ timeout: timeoutMs }, (error) => done(error)));
     } catch (error) {
@@ -86,7 +90,11 @@ export class KafkaProducer {
       throw error;
     }
     client.setPollInBackground(true);
-    return new KafkaProducer(client, native, options.transactionalId !== undefined);
+    return new KafkaProducer(client, native, options.transactionalId);
+  }
+
+  get transactional(): boolean {
+    return this.transactionalId !== undefined;
   }
 
   /** Queues one record; resolves when the broker acknowledged it (acks=all). */
@@ -154,7 +162,7 @@ export class KafkaProducer {
   private call(operation: string, timeoutMs: number, start: (done: (error: LibrdKafkaError | null) => void) => void, alsoUses: NativeClient[] = []): Promise<void> {
     // Scribe's bound sits a little above librdkafka's own so that librdkafka's classified
     // timeout error wins when it does answer.
-    return this.native.call<void>(operation, timeoutMs + 2_000, (done) => start((error) => done(error)), alsoUses);
+    return this.native.call<void>(operation, timeoutMs + 2_000, (done) => start((error) => done(error)), alsoUses, this.transactionalId === undefined ? undefined : { TRANSACTIONAL_ID: this.transactionalId });
   }
 }
 

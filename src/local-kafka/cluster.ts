@@ -7,8 +7,10 @@ import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, write
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { fetchMetadata } from '../kafka/index.js';
+import { fetchMetadata, validateKafkaSecurity, type KafkaConnection } from '../kafka/index.js';
+import type { KafkaSecurityOptions } from '../kafka/security.js';
 import { ensureKafkaJars, kafkaHome, libDir } from './home.js';
+import { clientSecurity, writeClientProperties, makeCertificates, newPassword, scramFormatArguments, secureHost, secureServerProperties, type ScramUser, type SecureState } from './secure-cluster.js';
 import { log4j2Properties, serverProperties, type NodeAddress } from './server-properties.js';
 import { warmUp } from './warm-up.js';
 
@@ -25,6 +27,10 @@ export interface ClusterState {
   readonly clusterId: string;
   readonly dir: string;
   readonly nodes: NodeState[];
+  /** Present for a secured cluster (`start({ secure: true })`). */
+  readonly secure?: SecureState;
+  /** SCRAM users made at the first start, besides the admin. */
+  readonly users?: ScramUser[];
 }
 
 export interface StartOptions {
@@ -35,6 +41,15 @@ export interface StartOptions {
   readonly log?: (line: string) => void;
   /** JVM heap per node. */
   readonly heap?: string;
+  /**
+   * SASL_SSL with SCRAM-SHA-512 on `localhost` (a CA and certificate made with OpenSSL), ACLs
+   * enforced by StandardAuthorizer; the super user `admin` has a fresh password.
+   */
+  readonly secure?: boolean;
+  /** With `secure`: SCRAM users to make at the first start (more: `addUser`). */
+  readonly users?: readonly ScramUser[];
+  /** With `secure`: also accept unsigned OAUTHBEARER tokens (any principal!) to test token providers. */
+  readonly unsecuredOAuthBearer?: boolean;
 }
 
 export class LocalKafkaCluster {
@@ -55,21 +70,31 @@ export class LocalKafkaCluster {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(kafkaHome(), 'log4j2.properties'), log4j2Properties);
 
-    const ports = await freePorts(size * 2);
+    const perNode = options.secure ? 3 : 2;
+    const ports = await freePorts(size * perNode);
     const addresses: NodeAddress[] = Array.from({ length: size }, (_, i) => ({
       id: i + 1,
-      port: ports[2 * i]!,
-      controllerPort: ports[2 * i + 1]!,
+      port: ports[perNode * i]!,
+      controllerPort: ports[perNode * i + 1]!,
       dataDir: join(dir, `node-${i + 1}`, 'data'),
+      ...(options.secure ? { securePort: ports[perNode * i + 2]! } : {}),
     }));
+    let secure: SecureState | undefined;
+    let keystoreFile = '';
+    if (options.secure) {
+      const certificates = await makeCertificates(join(dir, 'tls'));
+      keystoreFile = certificates.keystoreFile;
+      secure = { caFile: certificates.caFile, admin: { name: 'admin', password: newPassword() }, host: secureHost };
+    }
     const nodes: NodeState[] = addresses.map((address) => {
       const nodeDir = join(dir, `node-${address.id}`);
       mkdirSync(nodeDir, { recursive: true });
       const configPath = join(nodeDir, 'server.properties');
-      writeFileSync(configPath, serverProperties(address, addresses));
+      const overrides = secure ? secureServerProperties({ ...address, securePort: address.securePort! }, keystoreFile, secure.admin, options.unsecuredOAuthBearer === true) : {};
+      writeFileSync(configPath, serverProperties(address, addresses, overrides), { mode: 0o600 });
       return { ...address, configPath, pid: undefined };
     });
-    const cluster = new LocalKafkaCluster({ name, clusterId: newClusterId(), dir, nodes });
+    const cluster = new LocalKafkaCluster({ name, clusterId: newClusterId(), dir, nodes, ...(secure ? { secure, users: [...(options.users ?? [])] } : {}) });
     cluster.heap = options.heap ?? '512m';
 
     const started = Date.now();
@@ -79,7 +104,7 @@ export class LocalKafkaCluster {
       cluster.save();
       log(`waiting for ${size} node(s) at ${cluster.bootstrap}...`);
       await cluster.waitUntilReady(90_000);
-      await warmUp(cluster.brokers, size);
+      await warmUp(cluster.adminConnection, size);
     } catch (error) {
       await cluster.stop();
       throw error;
@@ -111,8 +136,55 @@ export class LocalKafkaCluster {
     return this.state.name;
   }
 
+  /** Where clients connect: the SASL_SSL listeners of a secured cluster, else the plain ones. */
   get brokers(): string[] {
-    return this.state.nodes.map((node) => `127.0.0.1:${node.port}`);
+    return this.state.nodes.map((node) => (this.state.secure && node.securePort ? `${secureHost}:${node.securePort}` : `127.0.0.1:${node.port}`));
+  }
+
+  /** The TLS and SCRAM settings of a secured cluster; undefined for a plain one. */
+  get secure(): SecureState | undefined {
+    return this.state.secure;
+  }
+
+  /** The `kafka` connect option for a user of this secured cluster (the admin by default). */
+  clientSecurity(user?: ScramUser): KafkaSecurityOptions | undefined {
+    return this.state.secure && clientSecurity(this.state.secure, user ?? this.state.secure.admin);
+  }
+
+  /** A connection as the super user: what the cluster's own checks and tools use. */
+  get adminConnection(): KafkaConnection {
+    const security = validateKafkaSecurity(this.clientSecurity());
+    return { brokers: this.brokers, clientId: 'scribe-local', ...(security ? { security } : {}) };
+  }
+
+  /** Writes the super user's client properties (`--config`, KAFKA_CONFIG_FILE) next to the cluster, its owner's only; returns the file. */
+  writeAdminProperties(): string {
+    const secure = this.state.secure;
+    if (!secure) throw new Error(`cluster "${this.state.name}" is not secured`);
+    const file = join(this.state.dir, 'client.properties');
+    writeClientProperties(file, this.brokers, secure, secure.admin);
+    return file;
+  }
+
+  /** Adds (or changes the password of) a SCRAM-SHA-512 user of a secured cluster; it can log in at once. */
+  async addUser(user: ScramUser): Promise<void> {
+    const secure = this.state.secure;
+    if (!secure) throw new Error(`cluster "${this.state.name}" is not secured`);
+    const node = this.state.nodes.find((n) => this.isRunning(n.id)) ?? this.state.nodes[0]!;
+    const commandConfig = join(this.state.dir, 'admin.properties');
+    writeFileSync(
+      commandConfig,
+      `security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${secure.admin.name}" password="${secure.admin.password}";\n`,
+      { mode: 0o600 },
+    );
+    await run(
+      'java',
+      this.javaArgs(node, 'kafka.admin.ConfigCommand', [
+        '--bootstrap-server', `127.0.0.1:${node.port}`, '--command-config', commandConfig,
+        '--alter', '--add-config', `SCRAM-SHA-512=[iterations=8192,password=${user.password}]`, '--entity-type', 'users', '--entity-name', user.name,
+      ]),
+      { maxBuffer: 4 * 1024 * 1024 },
+    );
   }
 
   get bootstrap(): string {
@@ -191,7 +263,7 @@ export class LocalKafkaCluster {
         }
       }
       try {
-        const metadata = await fetchMetadata({ brokers: this.brokers }, 3_000);
+        const metadata = await fetchMetadata(this.adminConnection, 3_000);
         if (metadata.brokerIds.length >= expected) return;
         lastError = new Error(`${metadata.brokerIds.length} of ${expected} brokers registered`);
       } catch (error) {
@@ -229,7 +301,8 @@ export class LocalKafkaCluster {
   }
 
   private async format(node: NodeState): Promise<void> {
-    await run('java', this.javaArgs(node, 'kafka.tools.StorageTool', ['format', '-t', this.state.clusterId, '-c', node.configPath]), {
+    const users = this.state.secure ? scramFormatArguments([this.state.secure.admin, ...(this.state.users ?? [])]) : [];
+    await run('java', this.javaArgs(node, 'kafka.tools.StorageTool', ['format', '-t', this.state.clusterId, '-c', node.configPath, ...users]), {
       maxBuffer: 4 * 1024 * 1024,
     });
   }
@@ -258,7 +331,8 @@ export class LocalKafkaCluster {
   }
 
   private save(): void {
-    writeFileSync(join(this.state.dir, 'cluster.json'), JSON.stringify(this.state, null, 2));
+    // Holds the admin's password of a secured cluster: its owner's only.
+    writeFileSync(join(this.state.dir, 'cluster.json'), JSON.stringify(this.state, null, 2), { mode: 0o600 });
   }
 }
 

@@ -6,9 +6,12 @@ export interface NodeAddress {
   readonly port: number;
   readonly controllerPort: number;
   readonly dataDir: string;
+  /** The SASL_SSL listener's port of a secured cluster. */
+  readonly securePort?: number;
 }
 
-export function serverProperties(node: NodeAddress, all: readonly NodeAddress[]): string {
+/** `overrides` replace or add lines (a secured cluster's listeners and authorizer). */
+export function serverProperties(node: NodeAddress, all: readonly NodeAddress[], overrides: Record<string, string> = {}): string {
   const size = all.length;
   const replication = Math.min(3, size);
   const minIsr = Math.min(2, size);
@@ -43,6 +46,7 @@ export function serverProperties(node: NodeAddress, all: readonly NodeAddress[])
     // Fault tests: notice a dead broker in seconds rather than the default 9 s.
     'broker.heartbeat.interval.ms': 500,
     'broker.session.timeout.ms': 3000,
+    ...overrides,
   };
   return Object.entries(lines)
     .map(([key, value]) => `${key}=${value}`)

@@ -1,11 +1,11 @@
 // Proves a fresh cluster serves what Scribe needs (a transaction and a consumer group) and
 // makes the broker create __transaction_state and __consumer_offsets before any test runs.
-import { KafkaAdmin, KafkaConsumer, KafkaProducer } from '../kafka/index.js';
+import { KafkaAdmin, KafkaConsumer, KafkaProducer, type KafkaConnection } from '../kafka/index.js';
 
 const topic = '__scribe_warmup';
 
-export async function warmUp(brokers: string[], replicationFactor: number, timeoutMs = 90_000): Promise<void> {
-  const connection = { brokers, clientId: 'scribe-warmup' };
+export async function warmUp(through: KafkaConnection, replicationFactor: number, timeoutMs = 90_000): Promise<void> {
+  const connection = { ...through, clientId: 'scribe-warmup' };
   const admin = KafkaAdmin.connect(connection);
   try {
     await admin.createTopic({ name: topic, partitions: 1, replicationFactor });

@@ -3,7 +3,7 @@
 // its message as the owner wrote it. Adding an error class means adding its code here (a
 // unit test fails until then).
 import { InvalidArgumentError, ScribeError, TimeoutError } from '../errors.js';
-import { KafkaOperationError } from '../kafka/errors.js';
+import { AuthenticationError, AuthorizationError, KafkaOperationError, TlsError, type AclResourceType, type TlsFailure } from '../kafka/errors.js';
 import { IncompatibleSchemaError, SchemaRegistryUnavailableError } from '../schemas/schema-registry.js';
 import {
   AppendAbortedError,
@@ -42,6 +42,9 @@ export const errorCodes = [
   'INCOMPATIBLE_SCHEMA',
   'SCHEMA_REGISTRY_UNAVAILABLE',
   'WRITER_FAILED',
+  'AUTHENTICATION_FAILED',
+  'AUTHORIZATION_FAILED',
+  'TLS_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
@@ -174,6 +177,28 @@ const codecs: { readonly [Code in ErrorCode]: ErrorClassCodec<ScribeError> } = {
     type: AppendRefusedError,
     fields: (e) => ({ streamId: e.streamId, kafkaCode: e.kafkaCode }),
     revive: (f) => new AppendRefusedError(f.string('streamId', f.context.streamId), f.number('kafkaCode', 0), replaced),
+  }),
+  AUTHENTICATION_FAILED: codec({
+    type: AuthenticationError,
+    fields: (e) => ({ operation: e.operation }),
+    revive: (f) => new AuthenticationError(f.string('operation'), replaced),
+  }),
+  AUTHORIZATION_FAILED: codec({
+    type: AuthorizationError,
+    fields: (e) => ({ operation: e.operation, kafkaCode: e.kafkaCode, resourceType: e.resourceType, aclOperation: e.aclOperation, resource: e.resource ?? null }),
+    revive: (f) =>
+      new AuthorizationError(
+        f.string('operation'),
+        { message: replaced, code: f.number('kafkaCode', 0), errno: f.number('kafkaCode', 0), origin: 'remote' },
+        f.string('resourceType') as AclResourceType,
+        f.string('aclOperation'),
+        f.optionalString('resource'),
+      ),
+  }),
+  TLS_FAILED: codec({
+    type: TlsError,
+    fields: (e) => ({ operation: e.operation, failure: e.failure }),
+    revive: (f) => new TlsError(f.string('operation'), f.string('failure', 'handshake') as TlsFailure, replaced),
   }),
   WRITER_FAILED: codec({
     type: WriterFailedError,

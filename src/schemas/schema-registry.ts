@@ -2,6 +2,8 @@
 // type registered under the subject `<store>.events-<type>` at connect (an incompatible change
 // fails there, at deploy time), and event data written in the Confluent wire format so that
 // any registry-aware consumer can decode it.
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { ScribeError } from '../errors.js';
 import type { EventSchemas } from './event-schemas.js';
@@ -17,6 +19,46 @@ export interface SchemaRegistryOptions {
    * per type (the others BACKWARD). Default BACKWARD.
    */
   readonly compatibility?: Compatibility | Readonly<Record<string, Compatibility>>;
+  /** Credentials: HTTP basic (Confluent Cloud: the registry's API key and secret) or a bearer token. */
+  readonly auth?: { readonly username: string; readonly password: string } | { readonly token: string };
+  /** TLS to an https registry: its CA, a client certificate and key (files or PEM text); host names checked unless `verifyHostname: false`. */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly verifyHostname?: boolean };
+}
+
+function pemText(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  return value.trimStart().startsWith('-----BEGIN ') ? value : readFileSync(value, 'utf8');
+}
+
+/** The URL without user info: never shown with a password in it. */
+function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return '(the registry URL)';
+  }
+}
+
+function registryClient(options: SchemaRegistryOptions): SchemaRegistry {
+  const { auth, tls } = options;
+  const agent = tls
+    ? new Agent({
+        ...(tls.ca ? { ca: pemText(tls.ca) } : {}),
+        ...(tls.cert ? { cert: pemText(tls.cert) } : {}),
+        ...(tls.key ? { key: pemText(tls.key) } : {}),
+        ...(tls.verifyHostname === false ? { checkServerIdentity: () => undefined } : {}),
+      })
+    : undefined;
+  const bearer = auth && 'token' in auth ? auth.token : undefined;
+  return new SchemaRegistry({
+    host: options.url,
+    ...(auth && 'username' in auth ? { auth: { username: auth.username, password: auth.password } } : {}),
+    ...(agent ? { agent } : {}),
+    ...(bearer ? { middlewares: [() => ({ request: (request) => request.enhance({ headers: { Authorization: `Bearer ${bearer}` } }) })] } : {}),
+  });
 }
 
 /** A schema version the registry refused: not compatible with the versions before it. */
@@ -46,9 +88,16 @@ export class SchemaRegistryUnavailableError extends ScribeError {
     reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`schema registry ${url} could not register the schemas: ${reason}`, options);
+    super(`schema registry ${shownUrl(url)} could not register the schemas: ${reason}${hintFor(status, reason)}`, options);
     this.retriable = status === undefined || status >= 500 || status === 400;
   }
+}
+
+function hintFor(status: number | undefined, reason: string): string {
+  if (status === 401) return ' (the registry refused the credentials: check schemaRegistry.auth)';
+  if (status === 403) return ' (the credentials may not register schemas for these subjects: ask for write access to them)';
+  if (/certificate|self[- ]signed|altnames/i.test(reason)) return " (TLS: give the registry's CA with schemaRegistry.tls.ca, or use the host name its certificate names)";
+  return '';
 }
 
 /** Statuses by which a registry refuses a schema itself: 409 incompatible, 422 invalid. */
@@ -63,7 +112,7 @@ export class RegisteredSchemas {
   }
 
   static async register(options: SchemaRegistryOptions, eventsTopic: string, schemas: EventSchemas): Promise<RegisteredSchemas> {
-    const registry = new SchemaRegistry({ host: options.url });
+    const registry = registryClient(options);
     const ids = new Map<string, number>();
     for (const [type, versions] of schemas.entries()) {
       const subject = RegisteredSchemas.subjectOf(eventsTopic, type);

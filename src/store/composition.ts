@@ -9,7 +9,7 @@ import { CommandRunner, validateDecision } from '../aggregates/command-runner.js
 import { Instrumentation } from '../instrumentation/instrumentation.js';
 import { logListener } from '../instrumentation/log-lines.js';
 import { KafkaAdmin, type KafkaConnection } from '../kafka/index.js';
-import { WriterGroup } from '../ownership/writer-group.js';
+import { WriterGroup, writerGroupId } from '../ownership/writer-group.js';
 import { RoutingLog } from '../partitioning/routing-log.js';
 import { eventReader, type EventReader } from '../schemas/event-schemas.js';
 import { RegisteredSchemas } from '../schemas/schema-registry.js';
@@ -18,10 +18,11 @@ import { StreamIndex } from '../stream-index/stream-index.js';
 import { defaults, type ValidConnectOptions } from './connect-options.js';
 import { RemoteAppends } from './remote-appends.js';
 import { ensureTopics, topicNames, type StoreLayout } from './topics.js';
+import { checkTopicAccess, checkWriterAccess } from './access.js';
 import { encodeEvents, messageOf, type EventEncoding } from './validation.js';
 
 /** The steps of `connect`, in order. */
-export const connectSteps = ['schema-registry', 'data-dir', 'admin', 'topics', 'index', 'index-follower', 'routing-log', 'remote-appends', 'writer-group'] as const;
+export const connectSteps = ['schema-registry', 'data-dir', 'admin', 'topics', 'access', 'index', 'index-follower', 'routing-log', 'remote-appends', 'writer-group'] as const;
 export type ConnectStep = (typeof connectSteps)[number];
 
 /** What a connected Kafka store is made of. */
@@ -50,7 +51,7 @@ export interface CompositionProbe {
 
 export async function composeStore(valid: ValidConnectOptions, probe: CompositionProbe = {}): Promise<StoreParts> {
   const { store: storeName, brokers, partitions, replicationFactor, settings, dataDir } = valid;
-  const connection: KafkaConnection = { brokers, clientId: valid.clientId };
+  const connection: KafkaConnection = { brokers, clientId: valid.clientId, ...(valid.security ? { security: valid.security } : {}) };
   const instrumentation = new Instrumentation([...(valid.log ? [logListener(valid.log)] : []), ...valid.listeners]);
   const notice = (message: string) => instrumentation.emit({ type: 'notice', message });
   // What has started so far, stopped in reverse order when a later step fails.
@@ -84,6 +85,11 @@ export async function composeStore(valid: ValidConnectOptions, probe: Compositio
         throw error;
       }),
     );
+    // A principal without the ACLs its role needs is told now, naming the missing one, not at its first append.
+    await step('access', async () => {
+      await checkTopicAccess(admin, layout.topics, valid.writer);
+      if (valid.writer && valid.security) await checkWriterAccess(connection, storeName, writerGroupId(storeName), Math.min(settings.appendTimeoutMs, 30_000));
+    });
     const index = await step('index', () => StreamIndex.open(join(dataDir, 'index'), layout.eventsTopicId), (i) => i.close());
     notice(index.rebuilt ? `index ${dataDir}: new or unusable, building it from Kafka` : `index ${dataDir}: reused, catching up from its checkpoints`);
     const follower = await step('index-follower', () => IndexFollower.start(connection, layout.topics, index, instrumentation.emit), (f) => f.stop());

@@ -1,10 +1,10 @@
 // The options of `EventStore.connect`, their defaults, and the check that refuses a bad one
 // (naming it) before any client, topic or file is made.
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describeValue, InvalidArgumentError } from '../errors.js';
-import { brokersFromEnvironment, validateBrokers } from '../kafka/index.js';
+import { brokersFromEnvironment, securityFromEnvironment, validateBrokers, validateKafkaSecurity, type KafkaSecurity, type KafkaSecurityOptions } from '../kafka/index.js';
 import { unknownEventPolicies, type EventSchemas, type UnknownEventPolicy } from '../schemas/event-schemas.js';
 import { compatibilityLevels, type SchemaRegistryOptions } from '../schemas/schema-registry.js';
 import { operationDefaults, schemasOption } from './operation-arguments.js';
@@ -55,6 +55,12 @@ export interface ConnectOptions {
   /** Names the process in broker logs and metrics. */
   readonly clientId?: string;
   /**
+   * How every Kafka client of the store connects: TLS, SASL (PLAIN, SCRAM, OAUTHBEARER with a
+   * token provider) and other librdkafka settings. Defaults to the KAFKA_SASL_*, KAFKA_TLS_*
+   * and KAFKA_CONFIG_FILE environment (README, "Secured clusters"); plaintext when none is set.
+   */
+  readonly kafka?: KafkaSecurityOptions;
+  /**
    * Receives the store's operational events as one line each (writers starting, stopping,
    * failing, ownership changes); per-append and per-batch events go to `on` listeners only.
    */
@@ -91,6 +97,7 @@ export interface ValidConnectOptions {
   readonly onUnknownEvent: UnknownEventPolicy;
   readonly schemaRegistry: SchemaRegistryOptions | undefined;
   readonly clientId: string;
+  readonly security: KafkaSecurity | undefined;
   readonly log: ((line: string) => void) | undefined;
   readonly listeners: StoreListener[];
 }
@@ -103,7 +110,10 @@ export function validateConnectOptions(input: unknown): ValidConnectOptions {
   }
   const options = validateOptions(input);
   validateStoreName(options.store);
-  const brokers = options.brokers === undefined ? brokersFromEnvironment() : (options.brokers as string[]);
+  // The environment's security applies only when the code gives none.
+  const environment = options.kafka === undefined ? securityFromEnvironment() : undefined;
+  const security = options.kafka === undefined ? validateKafkaSecurity(environment?.options, 'kafka (from the KAFKA_* environment)') : validateKafkaSecurity(options.kafka, 'kafka');
+  const brokers = options.brokers === undefined ? (brokersFromEnvironment() ?? environment?.brokers) : (options.brokers as string[]);
   if (brokers === undefined) throw new InvalidArgumentError('brokers', 'give brokers or set KAFKA_BROKERS=host:port,...');
   validateBrokers(brokers, options.brokers === undefined ? 'KAFKA_BROKERS' : 'brokers');
   const partitions = integerOption(options.partitions, 'partitions', defaults.partitions, 1, 10_000);
@@ -150,6 +160,25 @@ export function validateConnectOptions(input: unknown): ValidConnectOptions {
         for (const [type, level] of Object.entries(perType)) oneOf(level, `schemaRegistry.compatibility.${type}`, compatibilityLevels, 'BACKWARD');
       }
     }
+    if (registry.auth !== undefined) {
+      const auth = validateOptions(registry.auth, 'schemaRegistry.auth');
+      const secretOk = (value: unknown) => typeof value === 'string' && value.length > 0 && value.length <= 65_536;
+      if ('token' in auth) {
+        if (!secretOk(auth.token)) throw new InvalidArgumentError('schemaRegistry.auth.token', 'must be a non-empty string');
+      } else {
+        if (typeof auth.username !== 'string' || auth.username.length === 0) throw new InvalidArgumentError('schemaRegistry.auth.username', `must be a non-empty string, got ${describeValue(auth.username)}`);
+        if (!secretOk(auth.password)) throw new InvalidArgumentError('schemaRegistry.auth.password', 'must be a non-empty string (basic auth), or give { token } for a bearer token');
+      }
+    }
+    if (registry.tls !== undefined) {
+      const tls = validateOptions(registry.tls, 'schemaRegistry.tls');
+      for (const key of ['ca', 'cert', 'key'] as const) {
+        const value = tls[key];
+        if (value !== undefined && (typeof value !== 'string' || value.length === 0)) throw new InvalidArgumentError(`schemaRegistry.tls.${key}`, 'must be a file name or PEM text');
+        if (typeof value === 'string' && !value.trimStart().startsWith('-----BEGIN ') && !existsSync(value)) throw new InvalidArgumentError(`schemaRegistry.tls.${key}`, `${JSON.stringify(value)} does not exist`);
+      }
+      if (tls.verifyHostname !== undefined && typeof tls.verifyHostname !== 'boolean') throw new InvalidArgumentError('schemaRegistry.tls.verifyHostname', `must be true or false, got ${describeValue(tls.verifyHostname)}`);
+    }
     schemaRegistry = registry as unknown as SchemaRegistryOptions;
   }
   let clientId = `scribe-${options.store}`;
@@ -159,7 +188,7 @@ export function validateConnectOptions(input: unknown): ValidConnectOptions {
   }
   const log = functionOption<(line: string) => void>(options.log, 'log');
   const listeners = validateListeners(options.on);
-  return { store: options.store, brokers: [...brokers], partitions, replicationFactor, writer, dataDir, settings, schemas, onUnknownEvent, schemaRegistry, clientId, log, listeners };
+  return { store: options.store, brokers: [...brokers], partitions, replicationFactor, writer, dataDir, settings, schemas, onUnknownEvent, schemaRegistry, clientId, security, log, listeners };
 }
 
 /** `on`: a function or an array of functions. */

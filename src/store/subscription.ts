@@ -3,7 +3,7 @@
 // its checkpoint in Kafka (consumer group `<store>.subscription.<name>`) and resumes there.
 // A shard moved by growth continues in another partition: its open marker holds that
 // partition back until the old partition has been handled up to the shard's seal.
-import { KafkaConsumer, type KafkaConnection, type KafkaMessage } from '../kafka/index.js';
+import { checkGroupAccess, KafkaConsumer, type KafkaConnection, type KafkaMessage } from '../kafka/index.js';
 import { kafkaErrorCodes } from '../kafka/errors.js';
 import type { RoutingLog } from '../partitioning/routing-log.js';
 import { storedEventFrom, type StoredEvent } from '../records/event-record.js';
@@ -96,6 +96,9 @@ export class Subscription implements StoreSubscription {
     const from = options.from ?? 'start';
     const partitions = Array.from({ length: routing.table.partitions }, (_, partition) => partition);
     if (options.name !== undefined) {
+      // On a secured cluster a group the principal may not use is only retried in silence by
+      // librdkafka: refuse the subscription now, naming the group (docs/decisions/0009-acls.md).
+      if (connection.security) await checkGroupAccess(connection, options.name);
       // Partitions added by growth must be read from their start, so the group never resets to
       // 'latest': a new group starting at the end commits the current ends first.
       const consumer = await KafkaConsumer.connect({

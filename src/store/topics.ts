@@ -33,7 +33,11 @@ const day = String(24 * 60 * 60 * 1000);
 export async function ensureTopics(admin: KafkaAdmin, store: string, partitions: number, replicationFactor: number): Promise<StoreLayout> {
   const topics = topicNames(store);
   const minInsync = String(Math.min(2, replicationFactor));
-  await admin.createTopic({
+  // Only missing topics are created: asking to create one that exists needs CREATE too, which
+  // writers and readers of a secured cluster do not have (docs/decisions/0009-acls.md).
+  const existing = new Set(await admin.listTopics());
+  const create = (spec: Parameters<KafkaAdmin['createTopic']>[0]) => (existing.has(spec.name) ? Promise.resolve(false) : admin.createTopic(spec));
+  await create({
     name: topics.events,
     partitions,
     replicationFactor,
@@ -44,11 +48,11 @@ export async function ensureTopics(admin: KafkaAdmin, store: string, partitions:
   // An existing store keeps its partition count; `partitions` only applies at creation.
   const actual = events.partitions;
   const replyPartitions = Math.min(actual, 8);
-  await admin.createTopic({ name: topics.appends, partitions: actual, replicationFactor, config: { 'retention.ms': day, 'min.insync.replicas': minInsync } });
-  await admin.createTopic({ name: topics.replies, partitions: replyPartitions, replicationFactor, config: { 'retention.ms': day, 'min.insync.replicas': minInsync } });
+  await create({ name: topics.appends, partitions: actual, replicationFactor, config: { 'retention.ms': day, 'min.insync.replicas': minInsync } });
+  await create({ name: topics.replies, partitions: replyPartitions, replicationFactor, config: { 'retention.ms': day, 'min.insync.replicas': minInsync } });
   // A stream's snapshots share its events' partition: the owner writes both in one transaction.
-  await admin.createTopic({ name: topics.snapshots, partitions: actual, replicationFactor, config: { 'cleanup.policy': 'compact', 'min.insync.replicas': minInsync } });
-  await admin.createTopic({ name: topics.routing, partitions: 1, replicationFactor, config: { 'cleanup.policy': 'compact', 'min.insync.replicas': minInsync } });
+  await create({ name: topics.snapshots, partitions: actual, replicationFactor, config: { 'cleanup.policy': 'compact', 'min.insync.replicas': minInsync } });
+  await create({ name: topics.routing, partitions: 1, replicationFactor, config: { 'cleanup.policy': 'compact', 'min.insync.replicas': minInsync } });
   const replies = await admin.describeTopic(topics.replies);
   for (const name of [topics.appends, topics.snapshots]) {
     const topic = await admin.describeTopic(name);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import * as baseErrors from '../../src/errors.js';
 import { InvalidArgumentError, ScribeError, TimeoutError } from '../../src/errors.js';
 import * as kafkaErrors from '../../src/kafka/errors.js';
-import { KafkaOperationError } from '../../src/kafka/errors.js';
+import { AuthenticationError, AuthorizationError, KafkaOperationError, TlsError } from '../../src/kafka/errors.js';
 import { commandRefusal } from '../../src/aggregates/command-runner.js';
 import { decodeError, encodeError, errorClasses, errorCodes, type ErrorCode } from '../../src/owner-protocol/error-codec.js';
 import * as schemaErrors from '../../src/schemas/schema-registry.js';
@@ -46,6 +46,9 @@ const samples = {
   INCOMPATIBLE_SCHEMA: new IncompatibleSchemaError('store.events-Opened', 2, 'a field was removed'),
   SCHEMA_REGISTRY_UNAVAILABLE: new SchemaRegistryUnavailableError('http://registry:8081', 503, 'service unavailable'),
   WRITER_FAILED: new WriterFailedError(7, { cause: new TypeError('x is undefined') }),
+  AUTHENTICATION_FAILED: new AuthenticationError('connect', 'SASL authentication error: invalid credentials'),
+  AUTHORIZATION_FAILED: new AuthorizationError('produce', { message: 'not authorized', code: 29, errno: 29, origin: 'test' }, 'TOPIC', 'WRITE', 'bank.events'),
+  TLS_FAILED: new TlsError('connect', 'unknown-ca', 'certificate verify failed'),
 } satisfies Record<ErrorCode, ScribeError>;
 
 const context = { streamId: 'context-stream', partition: 99 };

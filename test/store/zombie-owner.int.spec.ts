@@ -3,25 +3,29 @@
 // delivered, commit not asked for), once mid-commit (asked for, no answer yet). Another
 // process takes its partitions and writes; the frozen one is resumed (SIGCONT). Nothing the
 // zombie had in flight becomes visible after the takeover: its callers get errors, unless
-// their commit reached the coordinator before the freeze.
+// their commit reached the coordinator before the freeze. CI runs it on a plain broker and, with
+// SCRIBE_TEST_KAFKA=secure, on a secured one (SASL_SSL, SCRAM-SHA-512, ACLs on).
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { KafkaAdmin, KafkaConsumer } from '../../src/kafka/index.js';
+import { KafkaAdmin, KafkaConsumer, validateKafkaSecurity, type KafkaConnection } from '../../src/kafka/index.js';
 import { hasOpenTransaction, readEventsTopic } from '../support/log-check.js';
 import type { FreezeMoment, Report } from '../support/writer-process.js';
 import { WriterProcess } from '../support/writer-processes.js';
 import { processState } from '../support/cpu.js';
 
 const brokers = inject('brokers');
+const kafka = inject('kafka');
+const security = validateKafkaSecurity(kafka);
+const connection: KafkaConnection = { brokers, ...(security ? { security } : {}) };
 const partitions = 2;
 const sessionTimeoutMs = 6_000; // the broker's group.min.session.timeout.ms
 
 /** Each event's writer pid (from its data) and offset, per partition, in offset order. */
 async function writersByOffset(topic: string): Promise<Map<number, { by: number; offset: number; id: string }[]>> {
-  const admin = KafkaAdmin.connect({ brokers });
+  const admin = KafkaAdmin.connect(connection);
   const ends = await admin.endOffsets(topic, [...Array(partitions).keys()], 'read_committed');
   admin.disconnect();
-  const consumer = await KafkaConsumer.connect({ brokers });
+  const consumer = await KafkaConsumer.connect(connection);
   consumer.assign([...Array(partitions).keys()].map((partition) => ({ topic, partition, offset: 0 })));
   const out = new Map<number, { by: number; offset: number; id: string }[]>();
   const done = () => consumer.positions([...Array(partitions).keys()].map((partition) => ({ topic, partition }))).every((p) => (ends.get(p.partition) ?? 0) === 0 || p.offset >= (ends.get(p.partition) ?? 0));
@@ -60,7 +64,7 @@ describe('I5: a paused owner is fenced', () => {
       const store = `zombie-${randomUUID().slice(0, 8)}`;
       const topic = `${store}.events`;
       const streams = Array.from({ length: 8 }, (_, i) => `z-${i}`);
-      const options = { brokers, store, partitions, sessionTimeoutMs, transactionTimeoutMs: 20_000, appendTimeoutMs: 20_000 };
+      const options = { brokers, store, partitions, sessionTimeoutMs, transactionTimeoutMs: 20_000, appendTimeoutMs: 20_000, ...(kafka ? { kafka } : {}) };
       const zombie = await WriterProcess.start({ ...options, dataDir: `.scribe/test/${store}/zombie` });
       writers.push(zombie);
       while ((await zombie.owned()).length < partitions) await new Promise((r) => setTimeout(r, 100));
@@ -69,7 +73,7 @@ describe('I5: a paused owner is fenced', () => {
 
       zombie.send({ cmd: 'freeze-at-commit', when: moment });
       expect(await stopped(zombie.pid), 'the owner stopped itself at a commit').toBe(true);
-      const admin = KafkaAdmin.connect({ brokers });
+      const admin = KafkaAdmin.connect(connection);
       // Mid-batch, the events are in the log in an open transaction; mid-commit, the
       // coordinator may already have completed it.
       const openAtFreeze = await hasOpenTransaction(admin, topic, partitions);
@@ -101,7 +105,7 @@ describe('I5: a paused owner is fenced', () => {
       const outcomes = inFlight.map((id) => zombie.reports.find((r): r is Outcome => (r.type === 'ack' || r.type === 'failed') && r.id === id)!);
       zombie.kill('SIGKILL');
 
-      const log = await readEventsTopic(brokers, topic);
+      const log = await readEventsTopic(connection, topic);
       expect(log.violations).toEqual([]);
       for (const outcome of outcomes) {
         const stored = log.idCounts.get(outcome.id) ?? 0;

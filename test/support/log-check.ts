@@ -3,7 +3,7 @@
 // that growth moved spans partitions: each partition keeps its part in order, and every
 // change of partition sits between the old partition's seal and the new one's open marker.
 import { expect } from 'vitest';
-import { KafkaAdmin, KafkaConsumer } from '../../src/kafka/index.js';
+import { KafkaAdmin, KafkaConsumer, type KafkaConnection } from '../../src/kafka/index.js';
 
 export interface StreamHistory {
   /** Versions in version order (a correct history holds 0..n-1). */
@@ -35,13 +35,15 @@ interface Located {
   readonly id: string;
 }
 
-export async function readEventsTopic(brokers: string[], topic: string): Promise<LogReport> {
-  const admin = KafkaAdmin.connect({ brokers });
+/** `through`: the brokers, or a whole connection (a secured broker). */
+export async function readEventsTopic(through: string[] | KafkaConnection, topic: string): Promise<LogReport> {
+  const connection: KafkaConnection = Array.isArray(through) ? { brokers: through } : through;
+  const admin = KafkaAdmin.connect(connection);
   const info = await admin.describeTopic(topic);
   const partitions = Array.from({ length: info!.partitions }, (_, p) => p);
   const ends = await admin.endOffsets(topic, partitions, 'read_committed');
   admin.disconnect();
-  const consumer = await KafkaConsumer.connect({ brokers, isolation: 'read_committed' });
+  const consumer = await KafkaConsumer.connect({ ...connection, isolation: 'read_committed' });
   consumer.assign(partitions.map((partition) => ({ topic, partition, offset: 0 })));
   const located = new Map<string, Located[]>();
   const idCounts = new Map<string, number>();
