@@ -1,6 +1,6 @@
 // Tells why a secured client's calls fail: librdkafka reports a refused password or an untrusted
 // certificate only in its log, the failing call says "broker transport failure" or times out
-// (docs/decisions/0008-connection-security.md).
+// (docs/decisions/0014-connection-security.md).
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls';

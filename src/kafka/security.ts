@@ -1,6 +1,6 @@
 // How Scribe's Kafka clients authenticate and encrypt: the `kafka` connect option (TLS, SASL,
 // OAUTHBEARER, a pass-through for other librdkafka settings), checked once and turned into the
-// librdkafka settings every client Scribe builds shares (docs/decisions/0008-connection-security.md).
+// librdkafka settings every client Scribe builds shares (docs/decisions/0014-connection-security.md).
 import { readFileSync, statSync } from 'node:fs';
 import rdkafka from '@confluentinc/kafka-javascript';
 import { describeValue, InvalidArgumentError } from '../errors.js';

@@ -1,6 +1,6 @@
 // The ACLs each kind of Scribe process needs on a secured cluster, one prefix per store, and the
 // check at connect that the principal has them on the store's topics (a missing ACL fails the
-// connect naming it, instead of a writer that never starts). docs/decisions/0009-acls.md.
+// connect naming it, instead of a writer that never starts). docs/decisions/0015-acls.md.
 import { withTimeout } from '../errors.js';
 import { AuthorizationError, checkGroupAccess, KafkaProducer, kafkaErrorCodes, type AclResourceType, type KafkaAdmin, type KafkaConnection } from '../kafka/index.js';
 import type { StoreTopics } from './topics.js';

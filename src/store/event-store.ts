@@ -5,8 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { describeValue, InvalidArgumentError, type ScribeError } from '../errors.js';
 import { parkedClients, type KafkaAdmin, type KafkaConnection } from '../kafka/index.js';
-import { evolveWith, loadAggregate, snapshotIfDue } from '../aggregates/aggregate-state.js';
-import { decideOrRefuse, type AnyDecider, type CommandRunner, type ExecuteResult } from '../aggregates/command-runner.js';
+import { loadAggregate } from '../aggregates/aggregate-state.js';
+import { type AnyDecider, type CommandRunner, type ExecuteResult } from '../aggregates/command-runner.js';
 import type { Decider, DomainEvent, LoadedState } from '../aggregates/decider.js';
 import type { Instrumentation } from '../instrumentation/instrumentation.js';
 import type { StoreListener } from '../instrumentation/store-events.js';
@@ -18,7 +18,6 @@ import type { RoutingLog } from '../partitioning/routing-log.js';
 import { producerFactoryOption, type ProducerFactory } from '../writer/producer-factory.js';
 import type { ShardMove } from '../partitioning/routing.js';
 import {
-  readDirections,
   type AppendOptions,
   type EventStore,
   type ExecuteOptions,
@@ -30,26 +29,25 @@ import {
 import type { EventReader } from '../schemas/event-schemas.js';
 import type { IndexFollower } from '../stream-index/follower.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
-import { AppendOutcomeUnknownError, OwnershipChangedError, StoreClosedError, StreamNotFoundError, WrongExpectedVersionError } from '../streams/errors.js';
+import { AppendOutcomeUnknownError, OwnershipChangedError, StoreClosedError, StreamNotFoundError } from '../streams/errors.js';
 import type { AppendResult, EventData, RecordedEvent } from '../streams/event.js';
-import { validateExpectedVersion, type ExpectedVersion } from '../streams/expected-version.js';
+import type { ExpectedVersion } from '../streams/expected-version.js';
 import { composeStore, type CompositionProbe, type StoreParts } from './composition.js';
 import { growStore, type GrowOptions, type GrowthResult } from './growth.js';
 import { localOwner } from './local-owner.js';
 import type { RemoteAppends } from './remote-appends.js';
 import { Subscription, type EventHandler, type SubscribeOptions } from './subscription.js';
-import { defaultStopTimeoutMs, validateSubscriptionStart } from './operation-arguments.js';
+import { appendArguments, executeArguments, handleArguments, loadArguments, readArguments, subscribeArguments, validateSubscriptionStart } from './operation-arguments.js';
+import { handleCommand } from './handle-command.js';
 import type { StoreLayout } from './topics.js';
 import { BatchSubscription, batchDefaults, type BatchHandler, type BatchSubscribeOptions } from './batch-subscription.js';
 import { lagBehind, type PartitionLag } from './lag.js';
 import type { Position } from '../streams/event.js';
-import { defaults, validateConnectOptions, type ConnectOptions } from './connect-options.js';
+import { validateConnectOptions, type ConnectOptions } from './connect-options.js';
 import {
   encodeEvents,
   integerOption,
   maxTimeoutMs,
-  oneOf,
-  validateCommand,
   validateDecider,
   validateName,
   validateOptions,
@@ -70,9 +68,6 @@ export interface RoutingStatus {
 }
 
 const readPageSize = 1_000;
-
-/** A command id becomes the prefix of its events' ids (`<commandId>/<n>`). */
-const maxCommandIdBytes = 120;
 
 
 /** The event store on Kafka: the contract, plus what only a Kafka store has (growth, routing, ownership). */
@@ -207,17 +202,8 @@ export class KafkaEventStore implements EventStore {
 
   async append(streamId: string, events: readonly EventData[], options: AppendOptions): Promise<AppendResult> {
     this.ensureOpen('append');
-    validateStreamId(streamId);
-    if (options === undefined) throw new InvalidArgumentError('expectedVersion', "is required: the version the stream is at, 'no_stream', 'stream_exists', or 'any' to opt out");
-    const { expectedVersion, partitionKey: key } = validateOptions(options) as Partial<AppendOptions>;
-    if (expectedVersion === undefined) {
-      throw new InvalidArgumentError('expectedVersion', "is required: the version the stream is at, 'no_stream', 'stream_exists', or 'any' to opt out");
-    }
-    validateExpectedVersion(expectedVersion);
-    if (key !== undefined) validateStreamId(key, 'options.partitionKey');
-    // Encoded (and so checked in full) here, before the append joins anyone else's batch.
-    const encoded = encodeEvents(events, this.settings.maxEventBytes, this.settings.encoding);
-    return this.appendEncoded(streamId, key ?? streamId, encoded, expectedVersion);
+    const valid = appendArguments(streamId, events, options, this.settings.maxEventBytes, this.settings.encoding);
+    return this.appendEncoded(streamId, valid.partitionKey, valid.events, valid.expectedVersion);
   }
 
   private appendEncoded(streamId: string, partitionKey: string, events: EncodedEvent[], expectedVersion: ExpectedVersion, snapshot?: PendingSnapshot): Promise<AppendResult> {
@@ -301,14 +287,9 @@ export class KafkaEventStore implements EventStore {
    */
   async execute<Event extends DomainEvent = DomainEvent>(name: string, streamId: string, command: unknown, options: ExecuteOptions = {}): Promise<ExecuteResult<Event>> {
     this.ensureOpen('execute');
-    validateName(name, 'name');
-    validateStreamId(streamId);
-    const payload = validateCommand(command, this.settings.maxEventBytes);
-    const { commandId: id, partitionKey: key } = validateOptions(options) as ExecuteOptions;
-    if (id !== undefined) validateName(id, 'options.commandId', maxCommandIdBytes);
-    if (key !== undefined) validateStreamId(key, 'options.partitionKey');
-    const commandId = id ?? randomUUID();
-    const partitionKey = key ?? streamId;
+    const valid = executeArguments(name, streamId, command, options, this.settings.maxEventBytes);
+    const { payload, partitionKey } = valid;
+    const commandId = valid.commandId ?? randomUUID();
     const result = await this.routed('execute', streamId, () => this.routing.table.partitionOf(partitionKey), 0, (owner, remainingMs) =>
       owner.execute({ kind: 'command', streamId, partitionKey, decider: name, commandId, payload }, remainingMs),
     );
@@ -332,9 +313,7 @@ export class KafkaEventStore implements EventStore {
   async load<State, Event extends DomainEvent>(decider: Decider<State, unknown, Event>, streamId: string, options: LoadOptions = {}): Promise<LoadedState<State>> {
     this.ensureOpen('load');
     validateDecider(decider);
-    validateStreamId(streamId);
-    const { partitionKey } = validateOptions(options) as LoadOptions;
-    if (partitionKey !== undefined) validateStreamId(partitionKey, 'options.partitionKey');
+    const { partitionKey } = loadArguments(streamId, options);
     const { state, version, fromSnapshot } = await this.loadState(decider, streamId, partitionKey === undefined ? {} : { partitionKey });
     return { state, version, ...(fromSnapshot === undefined ? {} : { fromSnapshot }) };
   }
@@ -357,33 +336,20 @@ export class KafkaEventStore implements EventStore {
   ): Promise<HandleResult<State, Event>> {
     this.ensureOpen('handle');
     validateDecider(decider);
-    validateStreamId(streamId);
-    const given = validateOptions(options);
-    const maxRetries = integerOption(given.maxRetries, 'options.maxRetries', defaults.maxRetries, 0, 1_000_000);
-    const backoff = validateOptions(given.backoff, 'options.backoff');
-    const initialMs = integerOption(backoff.initialMs, 'options.backoff.initialMs', defaults.backoff.initialMs, 0, 60_000);
-    const maxMs = integerOption(backoff.maxMs, 'options.backoff.maxMs', Math.max(initialMs, defaults.backoff.maxMs), 0, 600_000);
-    if (maxMs < initialMs) throw new InvalidArgumentError('options.backoff.maxMs', `${maxMs} is below options.backoff.initialMs ${initialMs}`);
-    if (given.partitionKey !== undefined) validateStreamId(given.partitionKey, 'options.partitionKey');
-    const partitionKey = (given.partitionKey as string | undefined) ?? streamId;
-    const loadOptions = given.partitionKey === undefined ? {} : { partitionKey };
-    for (let retries = 0; ; retries++) {
-      const loaded = await this.loadState(decider, streamId, loadOptions);
-      const events = decideOrRefuse(decider as Decider<State, unknown, DomainEvent>, command, loaded.state, streamId) as readonly Event[];
-      if (events.length === 0) return { state: loaded.state, nextExpectedVersion: loaded.version, events, retries };
-      // Encoded (and so checked in full) before anything folds them into the state.
-      const encoded = encodeEvents(events, this.settings.maxEventBytes, this.settings.encoding);
-      const { snapshot, state } = snapshotIfDue(decider as Decider<State, unknown, DomainEvent>, evolveWith(decider, loaded, events));
-      const expectedVersion = loaded.version < 0 ? 'no_stream' : loaded.version;
-      try {
-        const result = await this.appendEncoded(streamId, partitionKey, encoded, expectedVersion, snapshot);
-        return { state: state.state, nextExpectedVersion: result.nextExpectedVersion, events, retries };
-      } catch (error) {
-        if (!(error instanceof WrongExpectedVersionError) || retries >= maxRetries) throw error;
-        const ceiling = Math.min(maxMs, initialMs * 2 ** retries);
-        await new Promise((r) => setTimeout(r, Math.random() * ceiling));
-      }
-    }
+    const valid = handleArguments(streamId, options);
+    const partitionKey = valid.partitionKey ?? streamId;
+    const loadOptions = valid.partitionKey === undefined ? {} : { partitionKey };
+    return handleCommand(
+      {
+        load: () => this.loadState(decider as Decider<State, unknown, DomainEvent>, streamId, loadOptions),
+        encode: (events) => encodeEvents(events, this.settings.maxEventBytes, this.settings.encoding),
+        append: (events, expectedVersion, snapshot) => this.appendEncoded(streamId, partitionKey, events, expectedVersion, snapshot),
+      },
+      decider,
+      streamId,
+      command,
+      valid,
+    );
   }
 
   /**
@@ -392,13 +358,8 @@ export class KafkaEventStore implements EventStore {
    */
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
     this.ensureOpen('readStream');
-    validateStreamId(streamId);
-    const given = validateOptions(options) as ReadStreamOptions;
-    const direction = oneOf(given.direction, 'options.direction', readDirections, 'forwards');
-    const maxCount = integerOption(given.maxCount, 'options.maxCount', Number.MAX_SAFE_INTEGER, 1, Number.MAX_SAFE_INTEGER);
-    const fromVersion = given.fromVersion === undefined ? undefined : integerOption(given.fromVersion, 'options.fromVersion', 0, 0, Number.MAX_SAFE_INTEGER);
-    if (given.partitionKey !== undefined) validateStreamId(given.partitionKey, 'options.partitionKey');
-    await this.catchUpStream(given.partitionKey ?? streamId);
+    const { direction, maxCount, fromVersion, partitionKey } = readArguments(streamId, options);
+    await this.catchUpStream(partitionKey);
     const head = this.index.head(streamId);
     if (head < 0) throw new StreamNotFoundError(streamId);
     // Pages keep memory bounded for long streams; each page is read in one go (see StreamIndex.read).
@@ -417,12 +378,8 @@ export class KafkaEventStore implements EventStore {
   /** Every committed event of the store, in per-partition order, catch-up then live. */
   async subscribe(options: SubscribeOptions, handler: EventHandler): Promise<Subscription> {
     this.ensureOpen('subscribe');
-    const given = validateOptions(options);
-    if (typeof handler !== 'function') throw new InvalidArgumentError('handler', `must be a function, got ${describeValue(handler)}`);
-    if (given.name !== undefined) validateName(given.name, 'options.name', 200);
-    const stopTimeoutMs = integerOption(given.stopTimeoutMs, 'options.stopTimeoutMs', defaultStopTimeoutMs, 1, maxTimeoutMs);
-    const from = validateSubscriptionStart(given.from, this.routing.table.partitions);
-    options = { ...(given.name === undefined ? {} : { name: given.name as string }), from, stopTimeoutMs };
+    const { name, from, stopTimeoutMs } = subscribeArguments(options, handler, this.routing.table.partitions);
+    options = { ...(name === undefined ? {} : { name }), from, stopTimeoutMs };
     const { events } = this.layout.topics;
     const subscription = await Subscription.start(
       this.connection,
@@ -548,8 +505,10 @@ export class KafkaEventStore implements EventStore {
   private async catchUp(partition: number): Promise<void> {
     const writer = this.writers?.writerFor(partition);
     if (writer) {
-      // The owner writes the index itself when it commits.
+      // The owner writes the index itself when it commits: a commit another process has seen
+      // answered is in the index once the transaction in flight is.
       await writer.ready();
+      await writer.settled();
       if (this.writers?.writerFor(partition) === writer) return;
     }
     const { events } = this.layout.topics;

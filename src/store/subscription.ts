@@ -97,7 +97,7 @@ export class Subscription implements StoreSubscription {
     const partitions = Array.from({ length: routing.table.partitions }, (_, partition) => partition);
     if (options.name !== undefined) {
       // On a secured cluster a group the principal may not use is only retried in silence by
-      // librdkafka: refuse the subscription now, naming the group (docs/decisions/0009-acls.md).
+      // librdkafka: refuse the subscription now, naming the group (docs/decisions/0015-acls.md).
       if (connection.security) await checkGroupAccess(connection, options.name);
       // Partitions added by growth must be read from their start, so the group never resets to
       // 'latest': a new group starting at the end commits the current ends first.

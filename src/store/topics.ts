@@ -34,7 +34,7 @@ export async function ensureTopics(admin: KafkaAdmin, store: string, partitions:
   const topics = topicNames(store);
   const minInsync = String(Math.min(2, replicationFactor));
   // Only missing topics are created: asking to create one that exists needs CREATE too, which
-  // writers and readers of a secured cluster do not have (docs/decisions/0009-acls.md).
+  // writers and readers of a secured cluster do not have (docs/decisions/0015-acls.md).
   const existing = new Set(await admin.listTopics());
   const create = (spec: Parameters<KafkaAdmin['createTopic']>[0]) => (existing.has(spec.name) ? Promise.resolve(false) : admin.createTopic(spec));
   await create({

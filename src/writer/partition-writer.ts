@@ -84,6 +84,8 @@ export class PartitionWriter {
   private requestsDone = 0;
   private producer: TransactionalProducer | undefined;
   private draining: Promise<void> | undefined;
+  /** The transaction being written, until its appends are in the index (whatever its outcome). */
+  private inFlight: Promise<unknown> | undefined;
   private readonly started: Promise<void>;
   /** The step of the writer's work under way: what a failure means depends on it. */
   private phase: WriterPhase = 'connect';
@@ -105,6 +107,14 @@ export class PartitionWriter {
   /** Resolves when the writer accepts appends (or has stopped). */
   ready(): Promise<void> {
     return this.started;
+  }
+
+  /**
+   * Resolves once the transaction in flight now, if any, is in the index: an append another
+   * process saw acknowledged (its reply commits with it) is then readable here.
+   */
+  settled(): Promise<void> {
+    return this.inFlight ? this.inFlight.then(() => undefined, () => undefined) : Promise.resolve();
   }
 
   get accepting(): boolean {
@@ -233,7 +243,13 @@ export class PartitionWriter {
   private async drainLoop(): Promise<void> {
     while (this.lifecycle.is('ready') && (this.queue.length > 0 || this.handOvers.length > 0)) {
       // The batch is taken only once a slot is free, so appends queued meanwhile join it.
-      const next = await this.options.transactionSlots(() => this.writeNextBatch());
+      const next = await this.options.transactionSlots(() => {
+        const written = this.writeNextBatch();
+        this.inFlight = written;
+        return written.finally(() => {
+          if (this.inFlight === written) this.inFlight = undefined;
+        });
+      });
       // Outside the slot: a new producer and recovery take a while, the other partitions go on.
       if (next === 'reinitialise') await this.reinitialise();
     }
