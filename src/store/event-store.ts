@@ -29,7 +29,7 @@ import {
 import type { EventReader } from '../schemas/event-schemas.js';
 import type { IndexFollower } from '../stream-index/follower.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
-import { AppendOutcomeUnknownError, OwnershipChangedError, StoreClosedError, StreamNotFoundError } from '../streams/errors.js';
+import { AppendOutcomeUnknownError, OwnershipChangedError, StoreClosedError } from '../streams/errors.js';
 import type { AppendResult, EventData, RecordedEvent } from '../streams/event.js';
 import type { ExpectedVersion } from '../streams/expected-version.js';
 import { composeStore, type CompositionProbe, type StoreParts } from './composition.js';
@@ -39,6 +39,7 @@ import type { RemoteAppends } from './remote-appends.js';
 import { Subscription, type EventHandler, type SubscribeOptions } from './subscription.js';
 import { appendArguments, executeArguments, handleArguments, loadArguments, readArguments, subscribeArguments, validateSubscriptionStart } from './operation-arguments.js';
 import { handleCommand } from './handle-command.js';
+import { readStreamPages } from './read-stream.js';
 import type { StoreLayout } from './topics.js';
 import { BatchSubscription, batchDefaults, type BatchHandler, type BatchSubscribeOptions } from './batch-subscription.js';
 import { lagBehind, type PartitionLag } from './lag.js';
@@ -66,8 +67,6 @@ export interface RoutingStatus {
   /** Moves of the latest generation not completed: not sealed yet, or sealed and not opened. */
   readonly pending: readonly { readonly from: number; readonly to: number; readonly state: 'planned' | 'sealed' }[];
 }
-
-const readPageSize = 1_000;
 
 
 /** The event store on Kafka: the contract, plus what only a Kafka store has (growth, routing, ownership). */
@@ -358,21 +357,9 @@ export class KafkaEventStore implements EventStore {
    */
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
     this.ensureOpen('readStream');
-    const { direction, maxCount, fromVersion, partitionKey } = readArguments(streamId, options);
-    await this.catchUpStream(partitionKey);
-    const head = this.index.head(streamId);
-    if (head < 0) throw new StreamNotFoundError(streamId);
-    // Pages keep memory bounded for long streams; each page is read in one go (see StreamIndex.read).
-    let next = fromVersion ?? (direction === 'forwards' ? 0 : head);
-    let remaining = maxCount;
-    while (remaining > 0) {
-      const page = await this.index.read(streamId, next, direction, Math.min(remaining, readPageSize));
-      for (const stored of page) yield* this.read(stored);
-      if (page.length < Math.min(remaining, readPageSize)) return;
-      remaining -= page.length;
-      next = page[page.length - 1]!.version + (direction === 'forwards' ? 1 : -1);
-      if (next < 0) return;
-    }
+    const valid = readArguments(streamId, options);
+    await this.catchUpStream(valid.partitionKey);
+    yield* readStreamPages(this.index, this.read, streamId, valid);
   }
 
   /** Every committed event of the store, in per-partition order, catch-up then live. */

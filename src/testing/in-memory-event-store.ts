@@ -11,6 +11,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { partitionForKey } from '../partitioning/murmur2.js';
 import { eventReader, unknownEventPolicies, type EventReader, type EventSchemas, type UnknownEventPolicy } from '../schemas/event-schemas.js';
 import { handleCommand } from '../store/handle-command.js';
+import { readStreamPages } from '../store/read-stream.js';
 import {
   appendArguments,
   executeArguments,
@@ -22,7 +23,7 @@ import {
   subscribeArguments,
 } from '../store/operation-arguments.js';
 import { encodeEvents, integerOption, oneOf, validateDecider, validateName, validateOptions, type EventEncoding } from '../store/validation.js';
-import { StoreClosedError, StreamNotFoundError } from '../streams/errors.js';
+import { StoreClosedError } from '../streams/errors.js';
 import type { AppendResult, EventData, RecordedEvent } from '../streams/event.js';
 import { InMemoryLog } from './in-memory-log.js';
 import { InMemorySubscription, SubscriptionGroup } from './in-memory-subscription.js';
@@ -37,8 +38,6 @@ export interface InMemoryStoreOptions {
   /** Largest encoded event accepted (default as on Kafka: 995,904 bytes). */
   readonly maxEventBytes?: number;
 }
-
-const readPageSize = 1_000;
 
 /** What stores opened with `another()` share: the events and the named subscriptions' checkpoints. */
 interface SharedState {
@@ -124,19 +123,7 @@ export class InMemoryEventStore implements EventStore {
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
     this.ensureOpen('readStream');
-    const { direction, maxCount, fromVersion } = readArguments(streamId, options);
-    const head = this.log.head(streamId);
-    if (head < 0) throw new StreamNotFoundError(streamId);
-    let next = fromVersion ?? (direction === 'forwards' ? 0 : head);
-    let remaining = maxCount;
-    while (remaining > 0) {
-      const page = await this.log.read(streamId, next, direction, Math.min(remaining, readPageSize));
-      for (const stored of page) yield* this.read(stored);
-      if (page.length < Math.min(remaining, readPageSize)) return;
-      remaining -= page.length;
-      next = page[page.length - 1]!.version + (direction === 'forwards' ? 1 : -1);
-      if (next < 0) return;
-    }
+    yield* readStreamPages(this.log, this.read, streamId, readArguments(streamId, options));
   }
 
   async subscribe(options: SubscribeOptions, handler: EventHandler): Promise<Subscription> {
