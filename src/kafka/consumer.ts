@@ -5,6 +5,12 @@ import { baseConfig, type KafkaConnection } from './config.js';
 import { refreshTopicMetadata } from './metadata.js';
 import { kafkaErrorCodes } from './errors.js';
 import { NativeClient } from './native-client.js';
+import { withTimeout } from '../errors.js';
+
+/** How long a poll waits for a native consume (which itself returns at once unless the pool is busy). */
+const consumeTimeoutMs = 10_000;
+/** The longest timer Node accepts: the native consume is bounded by `poll`, not here. */
+const maxTimeoutMs = 2_147_483_647;
 import { securityWatch } from './security-watch.js';
 
 export type { Message as KafkaMessage } from '@confluentinc/kafka-javascript';
@@ -49,6 +55,12 @@ function undeclared(client: rdkafka.KafkaConsumer): UndeclaredMethods {
 }
 
 export class KafkaConsumer {
+  /** The native consume still running, if any: its messages belong to the next poll. */
+  private consuming: Promise<Message[]> | undefined;
+  /** Polls waiting for it. */
+  private waiting = 0;
+  /** Messages of a consume that returned after every poll waiting for it gave up. */
+  private readonly late: Message[] = [];
   /** At most one offset commit in flight: a later commit covers what an unfinished one held. */
   private committing: Promise<void> | undefined;
 
@@ -181,9 +193,38 @@ export class KafkaConsumer {
     return this.poll(max);
   }
 
-  /** Takes what librdkafka has queued, without waiting. */
+  /**
+   * Takes what librdkafka has queued, without waiting. A consume that outlives its bound (the
+   * pool's threads all busy with calls to a frozen broker) still returns its messages later,
+   * and librdkafka has moved past them: they are kept for the next poll, never dropped.
+   */
   private poll(max: number): Promise<Message[]> {
-    const polled = this.native.call<Message[]>('consume', 10_000, (done) => this.client.consume(max, (error, messages) => done(error, messages)), [], this.groupId === undefined ? {} : { GROUP: this.groupId });
+    if (this.late.length > 0) return Promise.resolve(this.late.splice(0));
+    let running = this.consuming;
+    if (!running) {
+      const call = this.startConsume(max);
+      running = call;
+      this.consuming = call;
+      // Registered before any waiter's: when nobody waits any more, the messages are kept.
+      call.then(
+        (messages) => {
+          this.consuming = undefined;
+          if (this.waiting === 0) this.late.push(...messages);
+        },
+        () => {
+          this.consuming = undefined;
+        },
+      );
+    }
+    this.waiting++;
+    return withTimeout('consume', consumeTimeoutMs, running).finally(() => {
+      this.waiting--;
+    });
+  }
+
+  /** One native consume, unbounded here: `poll` bounds the wait, not the call. */
+  private startConsume(max: number): Promise<Message[]> {
+    const polled = this.native.call<Message[]>('consume', maxTimeoutMs, (done) => this.client.consume(max, (error, messages) => done(error, messages)), [], this.groupId === undefined ? {} : { GROUP: this.groupId });
     if (this.groupId !== undefined) return polled;
     // An assign-only consumer never uses its (made-up) group, but librdkafka still looks up its
     // coordinator: on a secured cluster that group is outside the principal's ACLs, and the
@@ -193,6 +234,7 @@ export class KafkaConsumer {
       throw error;
     });
   }
+
 
   /**
    * Lends the native handle to a producer's `sendOffsetsToTransaction`, which reads the group
