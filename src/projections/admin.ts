@@ -5,7 +5,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { KafkaEventStore } from '../store/event-store.js';
 import type { PartitionLag } from '../store/lag.js';
 import { validateName, validateOptions } from '../store/validation.js';
-import { checkOut } from './connection.js';
+import { inTransaction } from './connection.js';
 import { ProjectionNotFoundError } from './errors.js';
 import { tablesIn, type Tables } from './schema.js';
 
@@ -107,9 +107,7 @@ export async function rebuildProjection(pool: Pool, name: string, options?: Proj
   validateName(name, 'name', 100);
   const tables = tablesOf(options);
   await projectionRow(pool, tables, name);
-  const tx = await checkOut(pool);
-  try {
-    await tx.query('BEGIN');
+  await inTransaction(pool, async (tx) => {
     const { rows } = await tx.query<{ tables: string[] }>(`SELECT tables FROM ${tables.projections} WHERE name = $1 FOR UPDATE`, [name]);
     const readModel = rows[0]?.tables ?? [];
     // The read model first, then the checkpoints: the order a batch takes its locks in, so a
@@ -119,13 +117,7 @@ export async function rebuildProjection(pool: Pool, name: string, options?: Proj
     if (readModel.length > 0) await tx.query(`TRUNCATE ${readModel.join(', ')}`);
     await tx.query(`DELETE FROM ${tables.parked} WHERE projection = $1`, [name]);
     await tx.query(`UPDATE ${tables.projections} SET rebuilds = rebuilds + 1, state = 'running', error = NULL, updated_at = now() WHERE name = $1`, [name]);
-    await tx.query('COMMIT');
-  } catch (error) {
-    await tx.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    tx.release();
-  }
+  });
 }
 
 /** The projection's parked events, oldest first. */

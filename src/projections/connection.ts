@@ -65,3 +65,19 @@ export async function checkOut(pool: Pool): Promise<PoolClient> {
   };
   return client;
 }
+
+/** Runs `work` in one transaction on a checked-out client: committed when it returns, rolled back when it throws. */
+export async function inTransaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
+  const tx = await checkOut(pool);
+  try {
+    await tx.query('BEGIN');
+    const result = await work(tx);
+    await tx.query('COMMIT');
+    return result;
+  } catch (error) {
+    await tx.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    tx.release();
+  }
+}

@@ -11,7 +11,7 @@ import { CheckpointLostError, type Batch } from '../store/checkpoints.js';
 import { integerOption, messageOf, oneOf, validateOptions } from '../store/validation.js';
 import type { RecordedEvent } from '../streams/event.js';
 import { PostgresCheckpoints } from './checkpoints.js';
-import { checkOut } from './connection.js';
+import { checkOut, inTransaction } from './connection.js';
 import { ProjectionFailedError } from './errors.js';
 import type { Projection } from './projection.js';
 import { ensureTables, tablesIn, type Tables } from './schema.js';
@@ -109,9 +109,7 @@ export class ProjectionRunner {
       pollIntervalMs: integerOption(given.pollIntervalMs, 'options.pollIntervalMs', 1_000, 10, 3_600_000),
       log,
     };
-    const client = await checkOut(pool);
-    try {
-      await client.query('BEGIN');
+    await inTransaction(pool, async (client) => {
       await ensureTables(client, tables);
       const { rows } = await client.query<{ store: string }>(
         `INSERT INTO ${tables.projections} AS p (name, store, tables) VALUES ($1, $2, $3)
@@ -123,13 +121,7 @@ export class ProjectionRunner {
         throw new InvalidArgumentError('options.projection', `projection "${projection.name}" in schema ${tables.schema} keeps the read model of store "${rows[0]?.store}", not "${store.name}": give it another name or schema`);
       }
       if (projection.init) await projection.init(client);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
     const owner = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
     const checkpoints = new PostgresCheckpoints(pool, tables, projection.name, owner, settings.idleTimeoutMs * 2);
     const runner = new ProjectionRunner(pool, projection, tables, checkpoints, settings);
@@ -257,9 +249,7 @@ export class ProjectionRunner {
   }
 
   private async replayParked(): Promise<void> {
-    const tx = await checkOut(this.pool);
-    try {
-      await tx.query('BEGIN');
+    await inTransaction(this.pool, async (tx) => {
       const { rows } = await tx.query<{ id: string; event: RecordedEvent & { timestamp: string } }>(
         `SELECT id, event FROM ${this.tables.parked} WHERE projection = $1 AND replay_requested ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED`,
         [this.projection.name],
@@ -277,12 +267,6 @@ export class ProjectionRunner {
           await tx.query(`UPDATE ${this.tables.parked} SET replay_requested = false, error = $2, attempts = attempts + 1 WHERE id = $1`, [row.id, messageOf(error)]);
         }
       }
-      await tx.query('COMMIT');
-    } catch (error) {
-      await tx.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      tx.release();
-    }
+    });
   }
 }
