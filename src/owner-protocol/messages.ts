@@ -1,6 +1,7 @@
 // What a process asks of a partition's owner (append events, run a command, seal a shard)
 // and what the owner answers, whether the owner is this process or another one; and the one
 // way to reach an owner (`Owner`), so the store never forks on where the owner runs.
+import type { PendingAppend, RemoteOrigin } from '../appends/pending-append.js';
 import type { ScribeError } from '../errors.js';
 import type { EncodedEvent } from '../streams/encoded-event.js';
 import type { AppendResult, Metadata } from '../streams/event.js';
@@ -81,4 +82,18 @@ export interface Owner {
   append(request: AppendRequest, timeoutMs: number): Promise<AppendResult>;
   execute(request: CommandRequest, timeoutMs: number): Promise<CommandResult>;
   seal(request: SealRequest, timeoutMs: number): Promise<void>;
+}
+
+/** An append request as its partition's writer queues it; `remote` when it came through the appends topic. */
+export function pendingAppendOf(request: AppendRequest, answer: Pick<PendingAppend, 'resolve' | 'reject'>, remote?: RemoteOrigin): PendingAppend {
+  return {
+    streamId: request.streamId,
+    partitionKey: request.partitionKey,
+    expectedVersion: request.expectedVersion,
+    events: request.events,
+    ...(request.snapshot ? { snapshot: request.snapshot } : {}),
+    ...(remote ? { remote } : {}),
+    resolve: answer.resolve,
+    reject: answer.reject,
+  };
 }

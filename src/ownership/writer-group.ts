@@ -6,12 +6,12 @@ import type { TopicPartition } from '@confluentinc/kafka-javascript';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { KafkaConsumer, type KafkaConnection } from '../kafka/index.js';
 import type { RoutingLog } from '../partitioning/routing-log.js';
-import type { CommandRequest, Envelope } from '../owner-protocol/messages.js';
+import { pendingAppendOf, type CommandRequest, type Envelope } from '../owner-protocol/messages.js';
 import { decodeRequest } from '../owner-protocol/wire.js';
 import type { StoreEvent } from '../instrumentation/store-events.js';
 import type { IndexFollower } from '../stream-index/follower.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
-import { PartitionWriter, type PendingAppend, type RemoteOrigin } from '../writer/partition-writer.js';
+import { PartitionWriter, type RemoteOrigin } from '../writer/partition-writer.js';
 import type { ProducerFactory } from '../writer/producer-factory.js';
 
 /** The consumer group of a store's writer processes. */
@@ -188,17 +188,8 @@ export class WriterGroup {
             this.options.onCommand(request, writer, remote);
             break;
           case 'append':
-            writer.enqueue({
-              streamId: request.streamId,
-              partitionKey: request.partitionKey,
-              expectedVersion: request.expectedVersion,
-              events: request.events,
-              ...(request.snapshot ? { snapshot: request.snapshot } : {}),
-              remote,
-              // The requester learns the outcome from the reply the writer commits.
-              resolve: () => undefined,
-              reject: () => undefined,
-            });
+            // The requester learns the outcome from the reply the writer commits.
+            writer.enqueue(pendingAppendOf(request, { resolve: () => undefined, reject: () => undefined }, remote));
             break;
         }
       }

@@ -2,7 +2,7 @@
 // fast path), with the same answers and errors as from an owner in another process.
 import { TimeoutError } from '../errors.js';
 import { commandRefusal, type CommandRunner } from '../aggregates/command-runner.js';
-import type { AppendRequest, CommandRequest, CommandResult, Owner, SealRequest } from '../owner-protocol/messages.js';
+import { pendingAppendOf, type AppendRequest, type CommandRequest, type CommandResult, type Owner, type SealRequest } from '../owner-protocol/messages.js';
 import { AppendOutcomeUnknownError } from '../streams/errors.js';
 import type { AppendResult } from '../streams/event.js';
 import type { PartitionWriter } from '../writer/partition-writer.js';
@@ -12,15 +12,7 @@ export function localOwner(writer: PartitionWriter, commands: CommandRunner): Ow
     where: 'local',
     append: (request: AppendRequest, timeoutMs: number) =>
       answered(request.streamId, 'append', writer.partition, timeoutMs, new Promise<AppendResult>((resolve, reject) =>
-        writer.enqueue({
-          streamId: request.streamId,
-          partitionKey: request.partitionKey,
-          expectedVersion: request.expectedVersion,
-          events: request.events,
-          ...(request.snapshot ? { snapshot: request.snapshot } : {}),
-          resolve,
-          reject,
-        }),
+        writer.enqueue(pendingAppendOf(request, { resolve, reject })),
       )),
     execute: (request: CommandRequest, timeoutMs: number) =>
       answered(request.streamId, 'execute', writer.partition, timeoutMs, new Promise<CommandResult>((resolve, reject) =>
