@@ -2,7 +2,7 @@
 // an InvalidArgumentError naming the flag (`--to: ...`), printed with its code, exit status 2.
 import { InvalidArgumentError } from '../errors.js';
 import { brokersFromEnvironment, validateBrokers } from '../kafka/index.js';
-import { validateStoreName } from '../store/validation.js';
+import { validateStoreName, validateStreamId } from '../store/validation.js';
 
 /** A cluster of the local Kafka: 1 node, or 3 for fault tests. */
 export const clusterSizes = ['1', '3'] as const;
@@ -64,4 +64,10 @@ export function brokersFlag(value: unknown): string[] {
   const brokers = value.split(',').map((b) => b.trim());
   validateBrokers(brokers, '--brokers');
   return brokers;
+}
+
+/** A stream id given as an argument, checked by the store's own rules. */
+export function streamArgument(value: unknown, argument = '<stream>'): string {
+  validateStreamId(value, argument);
+  return value;
 }

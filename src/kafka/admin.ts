@@ -14,6 +14,8 @@ const settlingCodes = new Set<number>([
   kafkaErrorCodes.ERR__UNKNOWN_TOPIC,
 ]);
 
+const stateNames = new Map<number, string>(Object.entries(rdkafka.ConsumerGroupStates as unknown as Record<string, number>).map(([name, code]) => [code, name]));
+
 /** The binding's operation enum is a plain name-to-number object (no reverse mapping). */
 const operationNames = new Map<number, string>(Object.entries(rdkafka.AclOperationTypes as unknown as Record<string, number>).map(([name, code]) => [code, name]));
 
@@ -22,6 +24,21 @@ export interface TopicSpec {
   readonly partitions: number;
   readonly replicationFactor: number;
   readonly config?: Record<string, string>;
+}
+
+/** A consumer group as an operator sees it: its state and who holds which partitions. */
+export interface GroupInfo {
+  readonly groupId: string;
+  /** STABLE, EMPTY, PREPARING_REBALANCE, ... (Kafka's names). */
+  readonly state: string;
+  readonly members: readonly GroupMember[];
+}
+
+export interface GroupMember {
+  readonly memberId: string;
+  readonly clientId: string;
+  readonly host: string;
+  readonly partitions: readonly { readonly topic: string; readonly partition: number }[];
 }
 
 export interface TopicInfo {
@@ -176,6 +193,47 @@ export class KafkaAdmin {
       for (const tp of member.assignment.topicPartitions) if (tp.topic === topic) assigned.add(tp.partition);
     }
     return assigned;
+  }
+
+  /** The ids of the cluster's consumer groups. */
+  async listGroups(): Promise<string[]> {
+    const listed = await this.call<{ groups: rdkafka.GroupOverview[] }>('listGroups', (done) => this.client.listGroups({ timeout: this.timeoutMs }, done));
+    return listed.groups.map((group) => group.groupId);
+  }
+
+  /** The group's state and members with their assigned partitions (a group nobody joined is EMPTY or DEAD, with no members). */
+  async describeGroup(groupId: string): Promise<GroupInfo> {
+    const described = await this.call<rdkafka.GroupDescriptions>('describeGroups', (done) => this.client.describeGroups([groupId], { timeout: this.timeoutMs }, done), { GROUP: groupId });
+    const group = described.groups[0];
+    if (group?.error) throw kafkaError('describeGroups', group.error, { GROUP: groupId });
+    return {
+      groupId,
+      state: stateNames.get(group?.state ?? 0) ?? 'UNKNOWN',
+      members: (group?.members ?? []).map((member) => ({
+        memberId: member.memberId,
+        clientId: member.clientId,
+        // The broker writes the host as an InetAddress: `/127.0.0.1`.
+        host: member.clientHost.replace(/^\//, ''),
+        partitions: (member.assignment?.topicPartitions ?? []).map((tp) => ({ topic: tp.topic, partition: tp.partition })),
+      })),
+    };
+  }
+
+  /** The group's committed offsets in `topic` (the next offset to read), by partition; partitions without one are absent. */
+  async committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
+    const [result] = await this.call<rdkafka.GroupResults[]>('listConsumerGroupOffsets', (done) => this.client.listConsumerGroupOffsets([{ groupId }], { timeout: this.timeoutMs }, done), { GROUP: groupId });
+    if (result?.error) throw kafkaError('listConsumerGroupOffsets', result.error, { GROUP: groupId });
+    return new Map((result?.partitions ?? []).filter((p) => p.topic === topic && p.offset >= 0).map((p) => [p.partition, p.offset]));
+  }
+
+  /** The first offset still in the log of each partition (after retention, deleteRecords or compaction of a whole segment). */
+  async startOffsets(topic: string, partitions: number[]): Promise<Map<number, number>> {
+    const listed = await this.call<rdkafka.ListOffsetsResult[]>('listOffsets', (done) =>
+      this.client.listOffsets(partitions.map((partition) => ({ topic, partition, offset: rdkafka.OffsetSpec.EARLIEST })), { timeout: this.timeoutMs }, done),
+    );
+    const failed = listed.find((r) => r.error);
+    if (failed?.error) throw kafkaError('listOffsets', failed.error, { TOPIC: topic });
+    return new Map(listed.map((r) => [r.partition, r.offset]));
   }
 
   /** Moves the log start of each partition to `offset`: the records before it are deleted. */

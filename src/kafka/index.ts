@@ -1,5 +1,5 @@
 // Kafka plumbing: the only folder that imports the Kafka client library.
-export { KafkaAdmin, type TopicInfo, type TopicSpec } from './admin.js';
+export { KafkaAdmin, type GroupInfo, type GroupMember, type TopicInfo, type TopicSpec } from './admin.js';
 export { brokersFromEnvironment, validateBrokers, type KafkaConnection } from './config.js';
 export { KafkaConsumer, type ConsumerOptions, type KafkaMessage, type PartitionOffset, type RebalanceListener } from './consumer.js';
 export { KafkaOperationError, kafkaError, kafkaErrorCodes } from './errors.js';

@@ -1,0 +1,27 @@
+// The stores a cluster holds, found by their topics: a store named `<name>` has `<name>.events`
+// and its companions (src/store/topics.ts).
+import type { KafkaAdmin } from '../kafka/index.js';
+import { topicNames } from '../store/topics.js';
+
+export interface StoreSummary {
+  readonly store: string;
+  /** Partitions of the events topic (the routing log may use fewer, see `store describe`). */
+  readonly partitions: number;
+  /** Companion topics that do not exist: a store whose connect never finished, or topics deleted by hand. */
+  readonly missingTopics: readonly string[];
+}
+
+export async function listStores(admin: KafkaAdmin): Promise<StoreSummary[]> {
+  const topics = new Set(await admin.listTopics());
+  const names = [...topics].filter((topic) => topic.endsWith('.events')).map((topic) => topic.slice(0, -'.events'.length));
+  const stores: StoreSummary[] = [];
+  for (const store of names.sort()) {
+    const expected = Object.values(topicNames(store));
+    // A store's topics are `<store>.<kind>`; `<a>.events` alone is some other application's topic.
+    const present = expected.filter((topic) => topics.has(topic));
+    if (present.length < 2) continue;
+    const { partitions } = await admin.describeTopic(topicNames(store).events);
+    stores.push({ store, partitions, missingTopics: expected.filter((topic) => !topics.has(topic)) });
+  }
+  return stores;
+}
