@@ -188,6 +188,7 @@ function loadSubscriptions() {
 }
 
 var tail = null;
+var streamsTimer = null;
 function startTail() {
   if (tail) tail.close();
   var prefix = document.getElementById('tail-prefix').value;
@@ -201,6 +202,9 @@ function startTail() {
     while (list.children.length > 200) list.removeChild(list.lastChild);
     setTimeout(function () { item.classList.remove('fresh'); }, 3000);
     if (e.streamId === state.stream) loadEvents();
+    // The list shows each stream's last version: refresh it, at most twice a second.
+    clearTimeout(streamsTimer);
+    streamsTimer = setTimeout(loadStreams, 500);
   };
   tail.onopen = function () { document.body.dataset.tail = 'open'; };
 }
