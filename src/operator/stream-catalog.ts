@@ -21,6 +21,7 @@ export class StreamCatalog {
   private readonly streams = new Map<string, StreamEntry>();
   private readonly listeners = new Set<LiveListener>();
   private events = 0;
+  private lastEventAt = 0;
 
   private constructor(
     /** Per partition, the committed end when the catalog started: events below it are history, not live. */
@@ -48,8 +49,11 @@ export class StreamCatalog {
       const at = new Map(positions.map((p) => [p.partition, Number(p.offset)]));
       const behind = [...this.liveFrom].filter(([partition, end]) => end > 0 && (at.get(partition) ?? -1) < end - 1);
       if (behind.length === 0) return;
-      const lag = await store.lag(positions);
-      if (behind.every(([partition]) => (lag.find((l) => l.partition === partition)?.events ?? 0) === 0)) return;
+      // While events flow the catalog is still reading; once they stop, ask whether only markers remain.
+      if (Date.now() - this.lastEventAt > 1_000) {
+        const lag = await store.lag(positions);
+        if (behind.every(([partition]) => (lag.find((l) => l.partition === partition)?.events ?? 0) === 0)) return;
+      }
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
@@ -87,6 +91,7 @@ export class StreamCatalog {
 
   private add(event: RecordedEvent): void {
     this.events++;
+    this.lastEventAt = Date.now();
     const previous = this.streams.get(event.streamId);
     if (!previous || previous.version < event.version) {
       this.streams.set(event.streamId, { streamId: event.streamId, partition: event.position.partition, version: event.version, lastType: event.type, lastTime: event.timestamp.toISOString() });

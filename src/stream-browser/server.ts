@@ -2,7 +2,7 @@
 // store API, and the live tail as server-sent events. Read-only unless started with
 // `allowAppend`; answers only requests addressed to the host it listens on (DNS rebinding).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { InvalidArgumentError, ScribeError } from '../errors.js';
 import type { KafkaAdmin } from '../kafka/index.js';
 import type { StreamCatalog } from '../operator/stream-catalog.js';
@@ -46,7 +46,7 @@ export async function startStreamBrowser(options: StreamBrowserOptions): Promise
   const server: Server = createServer((request, response) => {
     void handle(request, response).catch((error: unknown) => fail(response, error));
   });
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
