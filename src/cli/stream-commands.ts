@@ -6,6 +6,7 @@ import { StreamNotFoundError } from '../streams/errors.js';
 import type { RecordedEvent } from '../streams/event.js';
 import { integerFlag, streamArgument } from './arguments.js';
 import { appendCommand } from './append-command.js';
+import { showIndexProgress } from './index-progress.js';
 import { withConnectionFlags, type ConnectionFlags } from './connection-flags.js';
 import { eventJson, eventLine, json, note, out, type JsonFlag } from './output.js';
 import { untilInterrupted, withStore } from './store-session.js';
@@ -67,10 +68,16 @@ export function streamCommands(program: Command): void {
             })
           : undefined;
         try {
+          const hideProgress = showIndexProgress(store);
           try {
-            for await (const event of store.readStream(streamId, { fromVersion: from, ...(max === undefined ? {} : { maxCount: max }) })) show(event);
+            for await (const event of store.readStream(streamId, { fromVersion: from, ...(max === undefined ? {} : { maxCount: max }) })) {
+              hideProgress();
+              show(event);
+            }
           } catch (error) {
             if (!(error instanceof StreamNotFoundError) || !live) throw error;
+          } finally {
+            hideProgress();
           }
           reading = false;
           for (const event of pending.sort((a, b) => a.version - b.version)) show(event);
