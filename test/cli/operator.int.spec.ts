@@ -1,8 +1,12 @@
 // The operator's commands, end to end through `node bin/scribe.js` against the real broker:
 // a store whose writer runs in this process, looked at and written to from the command line.
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EventStore, type Decider, type KafkaEventStore, type RecordedEvent } from '../../src/index.js';
+import { KafkaProducer } from '../../src/kafka/index.js';
 import { scribe as scribeAt, startScribe } from '../support/scribe-cli.js';
 
 const brokers = inject('brokers');
@@ -26,7 +30,8 @@ describe('the operator\'s commands', () => {
   let store: KafkaEventStore;
 
   beforeAll(async () => {
-    store = await EventStore.connect({ brokers, store: name, partitions: 2, dataDir: `.scribe/test/${name}` });
+    // The default index directory, `.scribe/<store>/<host>-<pid>`: `store describe` finds it.
+    store = await EventStore.connect({ brokers, store: name, partitions: 2 });
     store.register('counter', counter);
     for (let i = 0; i < 4; i++) await store.append(`account-${i}`, [{ type: 'Opened', data: { owner: `owner-${i}` }, metadata: { by: 'spec' } }], { expectedVersion: 'no_stream' });
     await store.append('account-0', [{ type: 'Deposited', data: { amount: 5 } }, { type: 'Deposited', data: { amount: 7 } }], { expectedVersion: 0 });
@@ -35,6 +40,7 @@ describe('the operator\'s commands', () => {
 
   afterAll(async () => {
     await store?.close();
+    rmSync(join('.scribe', name), { recursive: true, force: true });
   });
 
   it('stores list: finds the store by its topics, with its partition count', async () => {
@@ -64,10 +70,32 @@ describe('the operator\'s commands', () => {
     expect(records).toBeGreaterThanOrEqual(9);
     expect(described.partitionFacts.reduce((sum: number, p: { snapshotRecords: number }) => sum + p.snapshotRecords, 0)).toBeGreaterThanOrEqual(1);
 
+    expect(described.localIndexes).toEqual([{ dir: resolve('.scribe', name, `${hostname()}-${process.pid}`), bytes: expect.any(Number) }]);
+    expect(described.localIndexes[0].bytes).toBeGreaterThan(0);
+
     const text = await scribe('store', 'describe', name);
     expect(text.stdout).toContain(`store ${name}: 2 partitions; generations 0: 2`);
     expect(text.stdout).toContain('open transactions: none');
     expect(text.stdout).toMatch(/^0\s+127\.0\.0\.1 \S{8}\s+\d+/m);
+  });
+
+  it('store describe: a transaction left open on a partition shows there until it ends', async () => {
+    const producer = await KafkaProducer.connect({ brokers, clientId: 'spec-open-transaction', transactionalId: `${name}-spec-open`, transactionTimeoutMs: 60_000 });
+    try {
+      await producer.initTransactions(30_000);
+      await producer.beginTransaction();
+      await producer.send({ topic: `${name}.events`, partition: 1, key: 'never-committed', value: Buffer.from('{}'), headers: [] });
+      const open = JSON.parse((await scribe('store', 'describe', name, '--json')).stdout);
+      expect(open.partitionFacts.map((p: { openTransaction: boolean }) => p.openTransaction)).toEqual([false, true]);
+      expect(open.partitionFacts[1].log.stable).toBeLessThan(open.partitionFacts[1].log.end);
+      const text = await scribe('store', 'describe', name);
+      expect(text.stdout).toContain('open transactions: on partition(s) 1 ');
+      await producer.abortTransaction(30_000);
+      const ended = JSON.parse((await scribe('store', 'describe', name, '--json')).stdout);
+      expect(ended.partitionFacts.map((p: { openTransaction: boolean }) => p.openTransaction)).toEqual([false, false]);
+    } finally {
+      await producer.disconnect();
+    }
   });
 
   it('streams read: the events in version order with type, position and data; --from, --max, --json', async () => {
