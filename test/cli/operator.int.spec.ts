@@ -137,6 +137,19 @@ describe('the operator\'s commands', () => {
     ]);
   });
 
+  it('streams append --writer: appends to a store that has no writer running, as a writer for the one append', async () => {
+    const quiet = `ops-quiet-${randomUUID().slice(0, 8)}`;
+    const reader = await EventStore.connect({ brokers, store: quiet, partitions: 1, writer: false, dataDir: `.scribe/test/${quiet}` });
+    try {
+      const appended = await scribe('streams', 'append', 'lonely', '--store', quiet, '--type', 'Opened', '--data', '{}', '--expected-version', 'no_stream', '--writer', '--json');
+      expect(appended.code, appended.stderr).toBe(0);
+      expect(JSON.parse(appended.stdout)).toMatchObject({ streamId: 'lonely', version: 0, position: { partition: 0 } });
+      expect((await eventsOf(reader, 'lonely')).map((e) => e.type)).toEqual(['Opened']);
+    } finally {
+      await reader.close();
+    }
+  });
+
   it('streams read --follow: the events so far, then new ones as they commit', async () => {
     const follow = startScribe(brokers, 'streams', 'read', 'account-1', '--store', name, '--follow', '--max', '3', '--json');
     await follow.printed('following account-1');
