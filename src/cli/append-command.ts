@@ -4,6 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '../errors.js';
+import { writerGroupId } from '../ownership/writer-group.js';
+import { OwnershipChangedError } from '../streams/errors.js';
 import { expectedVersionStates, type ExpectedVersion } from '../streams/expected-version.js';
 import type { JsonValue } from '../streams/event.js';
 import { withConnectionFlags, type ConnectionFlags } from './connection-flags.js';
@@ -58,11 +60,19 @@ export function appendCommand(streams: Command): void {
         throw new InvalidArgumentError('--metadata', 'must be a JSON object');
       }
       const expectedVersion = expectedVersionFlag(options.expectedVersion);
+      const partitionKey = options.partitionKey === undefined ? undefined : streamArgument(options.partitionKey, '--partition-key');
       const id = options.id ?? randomUUID();
-      await withStore(options, options.store, { writer: options.writer === true }, async ({ store }) => {
+      await withStore(options, options.store, { writer: options.writer === true }, async ({ store, admin }) => {
+        if (options.writer !== true) {
+          // Without a writer the request would wait out appendTimeoutMs and end "outcome unknown": say why now.
+          const writers = await admin.describeGroup(writerGroupId(store.name));
+          if (writers.members.length === 0) {
+            throw new OwnershipChangedError(store.partitionOf(partitionKey ?? streamId), `no writer process runs for ${store.name} (its group ${writers.groupId} is ${writers.state}): start one, or append with --writer`);
+          }
+        }
         const result = await store.append(streamId, [{ type: options.type, data, id, ...(metadata === undefined ? {} : { metadata: metadata as Record<string, JsonValue> }) }], {
           expectedVersion,
-          ...(options.partitionKey === undefined ? {} : { partitionKey: options.partitionKey }),
+          ...(partitionKey === undefined ? {} : { partitionKey }),
         });
         if (options.json) out(json({ streamId, id, version: result.nextExpectedVersion, position: result.position }, 2));
         else out(`appended ${options.type} to ${streamId} at version ${result.nextExpectedVersion} (event ${id}, partition ${result.position.partition}, offset ${result.position.offset})`);

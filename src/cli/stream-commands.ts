@@ -42,11 +42,13 @@ export function streamCommands(program: Command): void {
     .option('--from <version>', 'first version to read (default 0)')
     .option('--max <count>', 'at most this many events (with --follow: stop after this many)')
     .option('--follow', 'after the last event, print new ones as they commit, until Ctrl-C')
+    .option('--partition-key <key>', 'the partition key the stream was appended with, when not its id')
     .option('--json', 'one JSON object per event (streamId, version, type, id, data, metadata, position, timestamp)')
-    .action(async (stream: string, options: ConnectionFlags & StoreFlag & JsonFlag & { from?: string; max?: string; follow?: boolean }) => {
+    .action(async (stream: string, options: ConnectionFlags & StoreFlag & JsonFlag & { from?: string; max?: string; follow?: boolean; partitionKey?: string }) => {
       const streamId = streamArgument(stream);
       const from = options.from === undefined ? 0 : integerFlag(options.from, '--from', 0, Number.MAX_SAFE_INTEGER);
       const max = options.max === undefined ? undefined : integerFlag(options.max, '--max', 1, 1_000_000_000);
+      const partitionKey = options.partitionKey === undefined ? undefined : streamArgument(options.partitionKey, '--partition-key');
       const print = printer(options);
       await withStore(options, options.store, {}, async ({ store }) => {
         const progress = untilDone(max);
@@ -70,7 +72,11 @@ export function streamCommands(program: Command): void {
         try {
           const hideProgress = showIndexProgress(store);
           try {
-            for await (const event of store.readStream(streamId, { fromVersion: from, ...(max === undefined ? {} : { maxCount: max }) })) {
+            for await (const event of store.readStream(streamId, {
+              fromVersion: from,
+              ...(max === undefined ? {} : { maxCount: max }),
+              ...(partitionKey === undefined ? {} : { partitionKey }),
+            })) {
               hideProgress();
               show(event);
             }

@@ -141,6 +141,13 @@ describe('the operator\'s commands', () => {
     const quiet = `ops-quiet-${randomUUID().slice(0, 8)}`;
     const reader = await EventStore.connect({ brokers, store: quiet, partitions: 1, writer: false, dataDir: `.scribe/test/${quiet}` });
     try {
+      // Without --writer: said at once, not after the 30 s an unanswered request waits.
+      const started = Date.now();
+      const refused = await scribe('streams', 'append', 'lonely', '--store', quiet, '--type', 'Opened', '--data', '{}');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(new RegExp(`^scribe: partition 0: no writer process runs for ${quiet} \\(its group ${quiet}\\.writers is \\w+\\): start one, or append with --writer; nothing was stored, retry \\(OWNERSHIP_CHANGED\\)\n$`));
+      expect(Date.now() - started).toBeLessThan(20_000);
+
       const appended = await scribe('streams', 'append', 'lonely', '--store', quiet, '--type', 'Opened', '--data', '{}', '--expected-version', 'no_stream', '--writer', '--json');
       expect(appended.code, appended.stderr).toBe(0);
       expect(JSON.parse(appended.stdout)).toMatchObject({ streamId: 'lonely', version: 0, position: { partition: 0 } });
