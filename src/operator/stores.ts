@@ -1,5 +1,6 @@
 // The stores a cluster holds, found by their topics: a store named `<name>` has `<name>.events`
 // and its companions (src/store/topics.ts).
+import pLimit from 'p-limit';
 import type { KafkaAdmin } from '../kafka/index.js';
 import { topicNames } from '../store/topics.js';
 
@@ -14,14 +15,16 @@ export interface StoreSummary {
 export async function listStores(admin: KafkaAdmin): Promise<StoreSummary[]> {
   const topics = new Set(await admin.listTopics());
   const names = [...topics].filter((topic) => topic.endsWith('.events')).map((topic) => topic.slice(0, -'.events'.length));
-  const stores: StoreSummary[] = [];
-  for (const store of names.sort()) {
-    const expected = Object.values(topicNames(store));
-    // A store's topics are `<store>.<kind>`; `<a>.events` alone is some other application's topic.
-    const present = expected.filter((topic) => topics.has(topic));
-    if (present.length < 2) continue;
-    const { partitions } = await admin.describeTopic(topicNames(store).events);
-    stores.push({ store, partitions, missingTopics: expected.filter((topic) => !topics.has(topic)) });
-  }
-  return stores;
+  // A store's topics are `<store>.<kind>`; `<a>.events` alone is some other application's topic.
+  const stores = names.sort().filter((store) => Object.values(topicNames(store)).filter((topic) => topics.has(topic)).length >= 2);
+  // A few descriptions at a time: a shared cluster may hold hundreds of stores.
+  const limit = pLimit(8);
+  return Promise.all(
+    stores.map((store) =>
+      limit(async () => {
+        const { partitions } = await admin.describeTopic(topicNames(store).events);
+        return { store, partitions, missingTopics: Object.values(topicNames(store)).filter((topic) => !topics.has(topic)) };
+      }),
+    ),
+  );
 }
