@@ -25,7 +25,7 @@ export interface RebalanceListener {
   /** Called after the partitions were assigned to this member. */
   assigned(partitions: TopicPartition[]): void;
   /** Called before the partitions are taken away from this member. */
-  revoked(partitions: TopicPartition[]): void;
+  revoked(partitions: TopicPartition[]): void | Promise<void>;
   /** A rebalance step failed (the consumer is closing, most often); the callback swallowed it. */
   failed?(error: unknown): void;
 }
@@ -106,9 +106,20 @@ export class KafkaConsumer {
             else this.assign(assignment);
             listener.assigned(assignment);
           } else if (error.code === kafkaErrorCodes.ERR__REVOKE_PARTITIONS) {
-            listener.revoked(assignment);
-            if (cooperative) undeclared(this).incrementalUnassign(assignment);
-            else this.unassign();
+            // The group moves on only once the partitions are handed back: a listener that
+            // returns a promise holds them until it settles (a writer's transaction ending).
+            const client = this;
+            const handBack = () => {
+              try {
+                if (cooperative) undeclared(client).incrementalUnassign(assignment);
+                else client.unassign();
+              } catch (failure) {
+                listener.failed?.(failure);
+              }
+            };
+            const released = listener.revoked(assignment);
+            if (released) void released.then(handBack, (failure: unknown) => (listener.failed?.(failure), handBack()));
+            else handBack();
           }
         } catch (failure) {
           listener.failed?.(failure);

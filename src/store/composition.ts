@@ -114,6 +114,7 @@ export async function composeStore(valid: ValidConnectOptions, probe: Compositio
           : WriterGroup.join({
               connection,
               store: storeName,
+              instanceId: valid.instanceId,
               topics: layout.topics,
               replyPartitions: layout.replyPartitions,
               index,
@@ -123,7 +124,6 @@ export async function composeStore(valid: ValidConnectOptions, probe: Compositio
               sessionTimeoutMs: settings.sessionTimeoutMs,
               timeoutMs: Math.min(settings.appendTimeoutMs, 30_000),
               transactionTimeoutMs: settings.transactionTimeoutMs,
-              maxConcurrentTransactions: settings.maxConcurrentTransactions,
               maxBatch: defaults.maxBatch,
               log: notice,
               instrument: instrumentation.emit,

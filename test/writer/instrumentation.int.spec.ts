@@ -63,6 +63,7 @@ describe('the partition writer’s instrumentation', () => {
     group = await WriterGroup.join({
       connection,
       store,
+      instanceId: `test-${process.pid}`,
       topics: layout.topics,
       replyPartitions: layout.replyPartitions,
       index,
@@ -72,7 +73,6 @@ describe('the partition writer’s instrumentation', () => {
       sessionTimeoutMs: 6_000,
       timeoutMs: 10_000,
       transactionTimeoutMs: 10_000,
-      maxConcurrentTransactions: 2,
       maxBatch: 1_000,
       log: () => undefined,
       instrument: (event) => heard.push(event),
