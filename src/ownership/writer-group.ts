@@ -35,6 +35,8 @@ export interface WriterGroupOptions {
   readonly sessionTimeoutMs: number;
   readonly timeoutMs: number;
   readonly transactionTimeoutMs: number;
+  /** Transactional producers of the process, taking turns. */
+  readonly producersPerProcess: number;
   readonly maxBatch: number;
   readonly log: (line: string) => void;
   /** The writers' typed events (default: none). */
@@ -89,6 +91,7 @@ export class WriterGroup {
       transactionalId: WriterGroup.transactionalId(options.store, options.instanceId),
       transactionTimeoutMs: options.transactionTimeoutMs,
       timeoutMs: options.timeoutMs,
+      pool: options.producersPerProcess,
       groupConsumer: group.consumer,
       appendsTopic: options.topics.appends,
       ...(options.producers ? { producers: options.producers } : {}),

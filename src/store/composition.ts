@@ -124,6 +124,7 @@ export async function composeStore(valid: ValidConnectOptions, probe: Compositio
               sessionTimeoutMs: settings.sessionTimeoutMs,
               timeoutMs: Math.min(settings.appendTimeoutMs, 30_000),
               transactionTimeoutMs: settings.transactionTimeoutMs,
+              producersPerProcess: settings.writerProducers,
               maxBatch: defaults.maxBatch,
               log: notice,
               instrument: instrumentation.emit,

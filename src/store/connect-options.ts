@@ -44,6 +44,12 @@ export interface ConnectOptions {
    * the transaction timeout. Two live processes must never share one: they would fence each other.
    */
   readonly instanceId?: string;
+  /**
+   * Transactional producers of this writer process, taking turns (default 2, at most 4): while
+   * the coordinator still writes one transaction's commit markers, the next transaction uses
+   * the other producer instead of waiting (decision 0017). 1 uses the fewest resources.
+   */
+  readonly writerProducers?: number;
   /** Largest encoded event accepted (default 1,000,000 bytes, librdkafka's message.max.bytes less headroom). */
   readonly maxEventBytes?: number;
   /**
@@ -98,7 +104,7 @@ export interface ValidConnectOptions {
   readonly replicationFactor: number;
   readonly writer: boolean;
   readonly dataDir: string;
-  readonly settings: { appendTimeoutMs: number; maxEventBytes: number; sessionTimeoutMs: number; transactionTimeoutMs: number; closeTimeoutMs: number };
+  readonly settings: { appendTimeoutMs: number; maxEventBytes: number; sessionTimeoutMs: number; transactionTimeoutMs: number; closeTimeoutMs: number; writerProducers: number };
   readonly instanceId: string;
   readonly schemas: EventSchemas | undefined;
   readonly onUnknownEvent: UnknownEventPolicy;
@@ -132,6 +138,7 @@ export function validateConnectOptions(input: unknown): ValidConnectOptions {
     sessionTimeoutMs: integerOption(options.sessionTimeoutMs, 'sessionTimeoutMs', defaults.sessionTimeoutMs, 1, maxTimeoutMs),
     transactionTimeoutMs: integerOption(options.transactionTimeoutMs, 'transactionTimeoutMs', defaults.transactionTimeoutMs, 1, maxTimeoutMs),
     closeTimeoutMs: integerOption(options.closeTimeoutMs, 'closeTimeoutMs', defaults.closeTimeoutMs, 1, maxTimeoutMs),
+    writerProducers: integerOption(options.writerProducers, 'writerProducers', 2, 1, 4),
   };
   integerOption(options.maxConcurrentTransactions, 'maxConcurrentTransactions', 1, 1, 10_000);
   let instanceId = `${hostname()}-${process.pid}`;

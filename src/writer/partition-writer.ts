@@ -77,8 +77,8 @@ export class PartitionWriter {
   private handOvers: HandOverStep[] = [];
   /** The highest appends-topic offset committed: commits never move it back. */
   private requestsDone = 0;
-  /** The process producer this writer recovered under: after a failure it waits for a newer one. */
-  private producerGeneration = 0;
+  /** The producer whose transaction failed last: the writer recovers only once it was replaced. */
+  private failedProducer: number | undefined;
   private draining: Promise<void> | undefined;
   /** The transaction being written, until its appends are in the index (whatever its outcome). */
   private inFlight: Promise<unknown> | undefined;
@@ -179,8 +179,10 @@ export class PartitionWriter {
     const { partition, follower } = this.options;
     this.phase = 'init';
     try {
-      // A producer newer than the one whose transaction failed (a new epoch: KAFKA-17754).
-      this.producerGeneration = await this.options.transactions.ready(this.producerGeneration);
+      // After a failure: the failed producer's id has a new epoch (KAFKA-17754) before the partition is re-read.
+      if (this.failedProducer === undefined) await this.options.transactions.ready();
+      else await this.options.transactions.replaced(this.failedProducer);
+      this.failedProducer = undefined;
       if (this.replacing !== undefined) this.instrument({ type: 'producer-reinitialised', partition, reason: this.replacing });
       this.replacing = undefined;
       if (!this.lifecycle.transitionTo('recovering')) return;
@@ -390,7 +392,9 @@ export class PartitionWriter {
         },
       });
     } catch (error) {
-      throw error instanceof TransactionFailure ? error.cause : error;
+      if (!(error instanceof TransactionFailure)) throw error;
+      this.failedProducer = error.producerGeneration;
+      throw error.cause;
     }
     this.requestsDone = requestsDone;
     this.phase = 'apply';

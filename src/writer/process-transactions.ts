@@ -3,7 +3,7 @@
 // produces it, sends the appends topic's offsets with the writer group's metadata (what fences
 // a process that lost its partitions, KIP-447) and commits. Decision 0017 argues the fencing.
 import type { KafkaConnection, KafkaConsumer } from '../kafka/index.js';
-import { WriterInvariantError } from './writer-state.js';
+import { OwnershipChangedError } from '../streams/errors.js';
 import type { WriterPhase } from './failure-classifier.js';
 import { connectProducer, initTransactions, type ProducerFactory, type TransactionalProducer } from './producer-factory.js';
 
@@ -43,6 +43,8 @@ export interface ProcessTransactionsOptions {
   /** The writer group's consumer: its group metadata goes with every transaction's offsets. */
   readonly groupConsumer: KafkaConsumer;
   readonly appendsTopic: string;
+  /** Transactional producers taking turns (default 1). */
+  readonly pool?: number;
   readonly producers?: ProducerFactory;
   readonly log: (line: string) => void;
 }
@@ -53,38 +55,57 @@ interface Waiting {
   readonly reject: (failure: TransactionFailure) => void;
 }
 
+/** One transactional producer of the pool, and which producer of its id it is. */
+interface Slot {
+  readonly transactionalId: string;
+  producer: TransactionalProducer | undefined;
+  /** Numbers every producer the pool made: a writer whose transaction failed waits for a newer one. */
+  generation: number;
+  starting: Promise<void> | undefined;
+}
+
 /**
  * Runs one transaction at a time: the parts submitted while one is under way wait and go
- * together in the next (a group commit over partitions). A failed transaction fails every
- * part in it, and the producer is replaced once (a new epoch: KAFKA-17754) before the next.
+ * together in the next (a group commit over partitions). Transactions take the pool's
+ * producers in turn: the coordinator answers CONCURRENT_TRANSACTIONS to a producer whose last
+ * commit's markers it is still writing, and librdkafka then waits 20 ms; the other producer's
+ * id is free. A failed transaction fails every part in it, and its producer is replaced (a new
+ * epoch: KAFKA-17754) before that id is used again.
  */
 export class ProcessTransactions {
-  private producer: TransactionalProducer | undefined;
-  /** Counts producers: a writer whose transaction failed waits for a newer one. */
-  private generation = 0;
-  private starting: Promise<void> | undefined;
+  private readonly slots: Slot[];
+  private turn = 0;
+  private made = 0;
   private waiting: Waiting[] = [];
   private current: readonly Waiting[] = [];
   private running: Promise<void> | undefined;
   private closed = false;
 
-  constructor(private readonly options: ProcessTransactionsOptions) {}
+  constructor(private readonly options: ProcessTransactionsOptions) {
+    const size = options.pool ?? 1;
+    this.slots = Array.from({ length: size }, (_, i) => ({ transactionalId: size === 1 ? options.transactionalId : `${options.transactionalId}.${i}`, producer: undefined, generation: 0, starting: undefined }));
+  }
 
-  /** Resolves with the generation of an initialised producer newer than `after`. */
-  async ready(after = 0): Promise<number> {
-    while (!this.closed && (this.producer === undefined || this.generation <= after)) {
-      this.starting ??= this.start().finally(() => (this.starting = undefined));
-      await this.starting;
-    }
-    if (this.closed) throw new WriterInvariantError('the process transactions are closed');
-    return this.generation;
+  /** Resolves once every producer of the pool is initialised. */
+  async ready(): Promise<void> {
+    await Promise.all(this.slots.map((slot) => this.slotReady(slot)));
+  }
+
+  /**
+   * Resolves once the producer of `generation`, whose transaction failed, has a successor
+   * with the same id (a new epoch: nothing of the failed one can commit any more).
+   */
+  async replaced(generation: number): Promise<void> {
+    const slot = this.slots.find((s) => s.generation === generation);
+    if (slot?.producer) await this.replace(slot, generation);
+    await this.ready();
   }
 
   /** Carries the part in the next transaction; resolves with the time from begin to commit. */
   carry(part: TransactionPart): Promise<number> {
     return new Promise((resolve, reject) => {
       if (this.closed) {
-        reject(new TransactionFailure('begin', new WriterInvariantError('the process transactions are closed'), this.generation));
+        reject(new TransactionFailure('begin', new OwnershipChangedError(part.partition, 'the writer is closing'), 0));
         return;
       }
       this.waiting.push({ part, resolve, reject });
@@ -94,14 +115,14 @@ export class ProcessTransactions {
 
   /**
    * Resolves once no transaction that carries the partition can still commit: the one in
-   * flight has ended, or, past `boundMs`, the producer was replaced (its successor's
+   * flight has ended, or, past `boundMs`, its producer was replaced (the successor's
    * initTransactions aborts whatever the old one left open). A revoked partition is handed
    * back to the group only after this: the next member's metadata must not cover it.
    */
   async released(partition: number, boundMs: number): Promise<void> {
     this.waiting = this.waiting.filter((w) => {
       if (w.part.partition !== partition) return true;
-      w.reject(new TransactionFailure('begin', new WriterInvariantError(`partition ${partition} was released`), this.generation));
+      w.reject(new TransactionFailure('begin', new OwnershipChangedError(partition, 'ownership moved to another process'), 0));
       return false;
     });
     if (!this.current.some((w) => w.part.partition === partition) || !this.running) return;
@@ -109,34 +130,49 @@ export class ProcessTransactions {
     const ended = await Promise.race([this.running.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), boundMs)))]);
     clearTimeout(timer);
     if (ended) return;
-    this.options.log(`partition ${partition}: a transaction carrying it outlived ${boundMs} ms at revocation; replacing the producer`);
-    await this.replace(this.generation);
-    await this.ready(this.generation - 1).catch(() => undefined);
+    this.options.log(`partition ${partition}: a transaction carrying it outlived ${boundMs} ms at revocation; replacing its producer`);
+    const slot = this.slots[this.inFlightSlot]!;
+    await this.replaced(slot.generation).catch(() => undefined);
   }
 
-  /** Lets the producer go; a call still running destroys it when it returns. */
+  /** Lets the producers go; a call still running destroys its producer when it returns. */
   async close(timeoutMs: number): Promise<void> {
     this.closed = true;
-    for (const w of this.waiting.splice(0)) w.reject(new TransactionFailure('begin', new WriterInvariantError('the process transactions are closed'), this.generation));
+    for (const w of this.waiting.splice(0)) w.reject(new TransactionFailure('begin', new OwnershipChangedError(w.part.partition, 'the writer is closing'), 0));
     if (this.running) await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
-    const producer = this.producer;
-    this.producer = undefined;
-    await producer?.disconnect(timeoutMs);
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        await slot.starting?.catch(() => undefined);
+        const producer = slot.producer;
+        slot.producer = undefined;
+        await producer?.disconnect(timeoutMs);
+      }),
+    );
   }
 
-  private async start(): Promise<void> {
+  private inFlightSlot = 0;
+
+  private async slotReady(slot: Slot): Promise<void> {
+    while (slot.producer === undefined) {
+      if (this.closed) throw new Error('the process transactions are closed');
+      slot.starting ??= this.start(slot).finally(() => (slot.starting = undefined));
+      await slot.starting;
+    }
+  }
+
+  private async start(slot: Slot): Promise<void> {
     const { options } = this;
     const producer = await (options.producers ?? connectProducer)({
       ...options.connection,
       clientId: `${options.connection.clientId ?? 'scribe'}-writer`,
-      transactionalId: options.transactionalId,
+      transactionalId: slot.transactionalId,
       transactionTimeoutMs: options.transactionTimeoutMs,
       // Scribe batches appends itself (group commit): waiting in librdkafka only adds latency.
       overrides: { 'linger.ms': 0 },
     });
     try {
-      // A new epoch of the process's id: its former self (a crashed instance, or this
-      // producer's predecessor) is fenced and its open transaction aborted.
+      // A new epoch of the id: its former self (a crashed instance, or this producer's
+      // predecessor) is fenced and its open transaction aborted.
       await initTransactions(producer, options.timeoutMs);
     } catch (error) {
       await producer.disconnect();
@@ -146,15 +182,15 @@ export class ProcessTransactions {
       await producer.disconnect();
       return;
     }
-    this.producer = producer;
-    this.generation++;
+    slot.producer = producer;
+    slot.generation = ++this.made;
   }
 
-  /** Drops the producer of `generation` (if it is still the current one); the next `ready` makes a new one. */
-  private async replace(generation: number): Promise<void> {
-    if (generation !== this.generation || !this.producer) return;
-    const old = this.producer;
-    this.producer = undefined;
+  /** Drops the slot's producer of `generation`, if it is still the current one; the next use makes a new one. */
+  private async replace(slot: Slot, generation: number): Promise<void> {
+    if (generation !== slot.generation || !slot.producer) return;
+    const old = slot.producer;
+    slot.producer = undefined;
     await old.disconnect();
   }
 
@@ -167,17 +203,21 @@ export class ProcessTransactions {
   }
 
   private async transaction(): Promise<void> {
-    let generation: number;
+    const at = this.turn;
+    this.turn = (this.turn + 1) % this.slots.length;
+    const slot = this.slots[at]!;
     try {
-      generation = await this.ready();
+      await this.slotReady(slot);
     } catch (error) {
-      for (const w of this.waiting.splice(0)) w.reject(new TransactionFailure('begin', error, this.generation));
+      for (const w of this.waiting.splice(0)) w.reject(new TransactionFailure('begin', error, slot.generation));
       return;
     }
+    const generation = slot.generation;
+    this.inFlightSlot = at;
     const alone = this.waiting.findIndex((w) => w.part.alone);
     const parts = (this.current = alone === 0 ? this.waiting.splice(0, 1) : this.waiting.splice(0, alone < 0 ? this.waiting.length : alone));
     if (parts.length === 0) return;
-    const producer = this.producer!;
+    const producer = slot.producer!;
     type Step = 'begin' | 'produce' | 'send-offsets' | 'commit';
     let phase = 'begin' as Step;
     const enter = (next: Step) => {
@@ -204,7 +244,7 @@ export class ProcessTransactions {
       if (phase !== 'commit') await this.abort(producer);
       // Never reused after a failure: librdkafka was seen to stall after a refused record, and
       // only a new epoch rules out a delayed EndTxn applying to a later transaction (KAFKA-17754).
-      await this.replace(generation);
+      await this.replace(slot, generation);
       this.current = [];
       for (const w of parts) w.reject(failure);
       return;

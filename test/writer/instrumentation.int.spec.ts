@@ -73,6 +73,7 @@ describe('the partition writer’s instrumentation', () => {
       sessionTimeoutMs: 6_000,
       timeoutMs: 10_000,
       transactionTimeoutMs: 10_000,
+      producersPerProcess: 1,
       maxBatch: 1_000,
       log: () => undefined,
       instrument: (event) => heard.push(event),
