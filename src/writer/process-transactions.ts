@@ -1,7 +1,8 @@
-// The writer process's one transactional producer (`<store>.w.<instance>`) and the
-// transactions it carries: each takes the ready work of every partition writer of the process,
-// produces it, sends the appends topic's offsets with the writer group's metadata (what fences
-// a process that lost its partitions, KIP-447) and commits. Decision 0017 argues the fencing.
+// The writer process's transactional producers (`<store>.w.<instance>[.<n>]`, a small fixed
+// pool) and the transactions they carry: each takes the ready work of the process's partition
+// writers, produces it, sends the appends topic's offsets with the writer group's metadata
+// (what fences a process that lost its partitions, KIP-447) and commits. Decision 0017 argues
+// the fencing.
 import type { KafkaConnection, KafkaConsumer } from '../kafka/index.js';
 import { OwnershipChangedError } from '../streams/errors.js';
 import type { WriterPhase } from './failure-classifier.js';
@@ -43,7 +44,7 @@ export interface ProcessTransactionsOptions {
   /** The writer group's consumer: its group metadata goes with every transaction's offsets. */
   readonly groupConsumer: KafkaConsumer;
   readonly appendsTopic: string;
-  /** Transactional producers taking turns (default 1). */
+  /** Transactional producers, each running one transaction at a time (default 1). */
   readonly pool?: number;
   readonly producers?: ProducerFactory;
   readonly log: (line: string) => void;
@@ -55,35 +56,39 @@ interface Waiting {
   readonly reject: (failure: TransactionFailure) => void;
 }
 
-/** One transactional producer of the pool, and which producer of its id it is. */
+/** One transactional producer of the pool, and the transaction it runs now, if any. */
 interface Slot {
   readonly transactionalId: string;
   producer: TransactionalProducer | undefined;
-  /** Numbers every producer the pool made: a writer whose transaction failed waits for a newer one. */
+  /** Numbers every producer the pool made: a writer whose transaction failed waits for its successor. */
   generation: number;
   starting: Promise<void> | undefined;
+  /** The transaction under way on this producer: its parts, and its end. */
+  running: { readonly parts: readonly Waiting[]; readonly ended: Promise<void> } | undefined;
 }
 
 /**
- * Runs one transaction at a time: the parts submitted while one is under way wait and go
- * together in the next (a group commit over partitions). Transactions take the pool's
- * producers in turn: the coordinator answers CONCURRENT_TRANSACTIONS to a producer whose last
- * commit's markers it is still writing, and librdkafka then waits 20 ms; the other producer's
- * id is free. A failed transaction fails every part in it, and its producer is replaced (a new
- * epoch: KAFKA-17754) before that id is used again.
+ * Runs a transaction on every free producer of the pool while parts wait: the parts handed in
+ * while the producers are busy go together in the next transaction (a group commit over
+ * partitions). A partition is in at most one transaction at a time: its writer hands in its
+ * next part only once the last one has ended. A failed transaction fails every part in it, and
+ * its producer is replaced (a new epoch: KAFKA-17754) before its id is used again.
  */
 export class ProcessTransactions {
   private readonly slots: Slot[];
-  private turn = 0;
   private made = 0;
   private waiting: Waiting[] = [];
-  private current: readonly Waiting[] = [];
-  private running: Promise<void> | undefined;
   private closed = false;
 
   constructor(private readonly options: ProcessTransactionsOptions) {
     const size = options.pool ?? 1;
-    this.slots = Array.from({ length: size }, (_, i) => ({ transactionalId: size === 1 ? options.transactionalId : `${options.transactionalId}.${i}`, producer: undefined, generation: 0, starting: undefined }));
+    this.slots = Array.from({ length: size }, (_, i) => ({
+      transactionalId: size === 1 ? options.transactionalId : `${options.transactionalId}.${i}`,
+      producer: undefined,
+      generation: 0,
+      starting: undefined,
+      running: undefined,
+    }));
   }
 
   /** Resolves once every producer of the pool is initialised. */
@@ -125,13 +130,13 @@ export class ProcessTransactions {
       w.reject(new TransactionFailure('begin', new OwnershipChangedError(partition, 'ownership moved to another process'), 0));
       return false;
     });
-    if (!this.current.some((w) => w.part.partition === partition) || !this.running) return;
+    const slot = this.slots.find((s) => s.running?.parts.some((w) => w.part.partition === partition));
+    if (!slot?.running) return;
     let timer: NodeJS.Timeout | undefined;
-    const ended = await Promise.race([this.running.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), boundMs)))]);
+    const ended = await Promise.race([slot.running.ended.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), boundMs)))]);
     clearTimeout(timer);
     if (ended) return;
     this.options.log(`partition ${partition}: a transaction carrying it outlived ${boundMs} ms at revocation; replacing its producer`);
-    const slot = this.slots[this.inFlightSlot]!;
     await this.replaced(slot.generation).catch(() => undefined);
   }
 
@@ -139,7 +144,8 @@ export class ProcessTransactions {
   async close(timeoutMs: number): Promise<void> {
     this.closed = true;
     for (const w of this.waiting.splice(0)) w.reject(new TransactionFailure('begin', new OwnershipChangedError(w.part.partition, 'the writer is closing'), 0));
-    if (this.running) await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    const running = this.slots.flatMap((slot) => (slot.running ? [slot.running.ended] : []));
+    await Promise.race([Promise.all(running), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
     await Promise.all(
       this.slots.map(async (slot) => {
         await slot.starting?.catch(() => undefined);
@@ -149,8 +155,6 @@ export class ProcessTransactions {
       }),
     );
   }
-
-  private inFlightSlot = 0;
 
   private async slotReady(slot: Slot): Promise<void> {
     while (slot.producer === undefined) {
@@ -194,30 +198,33 @@ export class ProcessTransactions {
     await old.disconnect();
   }
 
+  /** Starts a transaction on every free producer while parts wait. */
   private run(): void {
-    if (this.running || this.waiting.length === 0 || this.closed) return;
-    this.running = this.transaction().finally(() => {
-      this.running = undefined;
-      this.run();
-    });
+    for (const slot of this.slots) {
+      if (this.closed || this.waiting.length === 0) return;
+      if (slot.running || slot.starting) continue;
+      if (!slot.producer) {
+        // A producer being replaced: the parts go with another one, or wait for it.
+        this.slotReady(slot).then(
+          () => this.run(),
+          (error: unknown) => {
+            for (const w of this.waiting.splice(0)) w.reject(new TransactionFailure('begin', error, slot.generation));
+          },
+        );
+        continue;
+      }
+      const alone = this.waiting.findIndex((w) => w.part.alone);
+      const parts = alone === 0 ? this.waiting.splice(0, 1) : this.waiting.splice(0, alone < 0 ? this.waiting.length : alone);
+      const ended = this.transaction(slot, slot.producer, parts).finally(() => {
+        slot.running = undefined;
+        this.run();
+      });
+      slot.running = { parts, ended };
+    }
   }
 
-  private async transaction(): Promise<void> {
-    const at = this.turn;
-    this.turn = (this.turn + 1) % this.slots.length;
-    const slot = this.slots[at]!;
-    try {
-      await this.slotReady(slot);
-    } catch (error) {
-      for (const w of this.waiting.splice(0)) w.reject(new TransactionFailure('begin', error, slot.generation));
-      return;
-    }
+  private async transaction(slot: Slot, producer: TransactionalProducer, parts: readonly Waiting[]): Promise<void> {
     const generation = slot.generation;
-    this.inFlightSlot = at;
-    const alone = this.waiting.findIndex((w) => w.part.alone);
-    const parts = (this.current = alone === 0 ? this.waiting.splice(0, 1) : this.waiting.splice(0, alone < 0 ? this.waiting.length : alone));
-    if (parts.length === 0) return;
-    const producer = slot.producer!;
     type Step = 'begin' | 'produce' | 'send-offsets' | 'commit';
     let phase = 'begin' as Step;
     const enter = (next: Step) => {
@@ -245,11 +252,9 @@ export class ProcessTransactions {
       // Never reused after a failure: librdkafka was seen to stall after a refused record, and
       // only a new epoch rules out a delayed EndTxn applying to a later transaction (KAFKA-17754).
       await this.replace(slot, generation);
-      this.current = [];
       for (const w of parts) w.reject(failure);
       return;
     }
-    this.current = [];
     const durationMs = performance.now() - began;
     for (const w of parts) w.resolve(durationMs);
   }
