@@ -12,5 +12,6 @@ import { projectionScenario } from './projection.js';
 import { rawProduce } from './raw-produce.js';
 import { readStream } from './read-stream.js';
 import { scaleOut } from './scale-out.js';
+import { takeover } from './takeover.js';
 
-export const scenarios: AnyScenario[] = [rawProduce, appendUncontended, appendContended, readStream, loadAggregate, hotStream, codec, growth, scaleOut, compare, projectionScenario, footprint];
+export const scenarios: AnyScenario[] = [rawProduce, appendUncontended, appendContended, readStream, loadAggregate, hotStream, codec, growth, scaleOut, compare, projectionScenario, footprint, takeover];

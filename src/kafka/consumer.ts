@@ -19,6 +19,8 @@ export interface PartitionOffset {
   readonly topic: string;
   readonly partition: number;
   readonly offset: number;
+  /** A committed offset's metadata, where the committer left some. */
+  readonly metadata?: string;
 }
 
 export interface RebalanceListener {
@@ -260,7 +262,7 @@ export class KafkaConsumer {
   committed(partitions: TopicPartition[], timeoutMs: number): Promise<PartitionOffset[]> {
     return this.native.call<PartitionOffset[]>('committed', timeoutMs + 2_000, (done) =>
       this.client.committed(partitions, timeoutMs, (error, result) =>
-        done(error, result?.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset }))),
+        done(error, result?.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset, ...(typeof (r as { metadata?: unknown }).metadata === 'string' ? { metadata: (r as { metadata: string }).metadata } : {}) }))),
       ),
     );
   }

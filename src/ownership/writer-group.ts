@@ -32,6 +32,8 @@ export interface WriterGroupOptions {
   readonly follower: IndexFollower;
   readonly routing: RoutingLog;
   readonly endOffset: (partition: number) => Promise<number>;
+  /** The partition's last stable offset: below the end while a transaction is open on it. */
+  readonly stableOffset: (partition: number) => Promise<number>;
   readonly sessionTimeoutMs: number;
   readonly timeoutMs: number;
   readonly transactionTimeoutMs: number;
@@ -176,9 +178,9 @@ export class WriterGroup {
     }, this.options.sessionTimeoutMs).unref();
   }
 
-  private async committedRequests(partition: number): Promise<number> {
+  private async committedRequests(partition: number): Promise<{ offset: number; owner: string | undefined }> {
     const [committed] = await this.consumer.committed([{ topic: this.options.topics.appends, partition }], this.options.timeoutMs);
-    return committed && committed.offset >= 0 ? committed.offset : 0;
+    return { offset: committed && committed.offset >= 0 ? committed.offset : 0, owner: committed?.metadata };
   }
 
   private async rewind(partition: number): Promise<void> {

@@ -121,6 +121,7 @@ export async function composeStore(valid: ValidConnectOptions, probe: Compositio
               follower,
               routing,
               endOffset,
+              stableOffset: async (partition) => (await admin.endOffsets(layout.topics.events, [partition], 'read_committed')).get(partition) ?? 0,
               sessionTimeoutMs: settings.sessionTimeoutMs,
               timeoutMs: Math.min(settings.appendTimeoutMs, 30_000),
               transactionTimeoutMs: settings.transactionTimeoutMs,

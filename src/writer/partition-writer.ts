@@ -33,8 +33,10 @@ export interface PartitionWriterOptions {
   readonly routing: RoutingLog;
   /** The log end (not the last stable offset): reading up to it waits out other processes' open transactions. */
   readonly endOffset: (partition: number) => Promise<number>;
-  /** The appends topic's committed offset: every transaction commits it again (or further). */
-  readonly committedRequests: (partition: number) => Promise<number>;
+  /** The partition's last stable offset: below the end while a transaction is open on it. */
+  readonly stableOffset: (partition: number) => Promise<number>;
+  /** The appends topic's committed offset, which every transaction commits again (or further), and who committed it. */
+  readonly committedRequests: (partition: number) => Promise<{ offset: number; owner: string | undefined }>;
   /** The process's transactions, which carry this writer's batches with the other partitions'. */
   readonly transactions: ProcessTransactions;
   readonly maxBatch: number;
@@ -45,6 +47,9 @@ export interface PartitionWriterOptions {
   /** Called when the writer gives up (fenced, could not start, failed): the writer group decides what next. */
   readonly onFailure: (partition: number, error: unknown) => void;
 }
+
+/** How long a former owner's open transaction may take to end on its own before it is fenced. */
+const formerOwnerGraceMs = 1_000;
 
 /** How long `close` waits for a transaction in flight before the process's producer is replaced. */
 const closeGraceMs = 5_000;
@@ -188,7 +193,9 @@ export class PartitionWriter {
       if (!this.lifecycle.transitionTo('recovering')) return;
       this.phase = 'recover';
       const { routing } = this.options;
-      this.requestsDone = Math.max(this.requestsDone, await this.options.committedRequests(partition));
+      const committed = await this.options.committedRequests(partition);
+      this.requestsDone = Math.max(this.requestsDone, committed.offset);
+      await this.fenceFormerOwner(committed.owner);
       // Read up to the log end, not the last stable offset: a transaction another process left
       // open on the partition (a former owner's) ends first, committed or aborted, and what it
       // committed is in the index before this writer decides anything. Seals of earlier owners too.
@@ -206,6 +213,26 @@ export class PartitionWriter {
       const decision = classifyFailure(error, this.phase);
       this.giveUp(decision === 'fenced-give-up' || decision === 'failed' ? decision : 'unavailable-give-up', error);
     }
+  }
+
+  /**
+   * A transaction a former owner left open on the partition blocks this writer's recovery until
+   * the coordinator times it out (transactionTimeoutMs, then its next check). A live former owner
+   * ends its transactions before it hands a partition back (decision 0017): one still open a
+   * moment after the takeover belongs to a process that died or froze. Its producers are fenced,
+   * which aborts the transaction at once.
+   */
+  private async fenceFormerOwner(owner: string | undefined): Promise<void> {
+    const { partition, transactions } = this.options;
+    if (owner === undefined || owner === transactions.tag) return;
+    for (const deadline = Date.now() + formerOwnerGraceMs; ; ) {
+      const [stable, end] = await Promise.all([this.options.stableOffset(partition), this.options.endOffset(partition)]);
+      if (stable >= end || this.lifecycle.stopped) return;
+      if (Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    this.options.log(`partition ${partition}: a transaction of the former owner is still open; fencing its producers`);
+    await transactions.fence(owner);
   }
 
   /** Waits until the index holds these partitions up to these offsets (shards' earlier history). */

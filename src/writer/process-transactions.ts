@@ -8,6 +8,23 @@ import { OwnershipChangedError } from '../streams/errors.js';
 import type { WriterPhase } from './failure-classifier.js';
 import { connectProducer, initTransactions, type ProducerFactory, type TransactionalProducer } from './producer-factory.js';
 
+/**
+ * What every transaction leaves as the committed offset's metadata: the process's producers.
+ * A new owner that finds a transaction still open on its partition fences them by their ids
+ * rather than wait for the coordinator to time the transaction out.
+ */
+export function ownerTag(transactionalId: string, pool: number): string {
+  return `scribe-owner ${transactionalId} ${pool}`;
+}
+
+/** The transactional ids an owner tag names (none for anything else). */
+export function producersOf(tag: string | undefined): string[] {
+  const match = /^scribe-owner (\S+) ([1-9]\d?)$/.exec(tag ?? '');
+  if (!match) return [];
+  const pool = Number(match[2]);
+  return pool === 1 ? [match[1]!] : Array.from({ length: pool }, (_, i) => `${match[1]}.${i}`);
+}
+
 /** One partition's share of a transaction. */
 export interface TransactionPart {
   readonly partition: number;
@@ -80,8 +97,12 @@ export class ProcessTransactions {
   private waiting: Waiting[] = [];
   private closed = false;
 
+  /** The committed offsets' metadata of this process's transactions. */
+  readonly tag: string;
+
   constructor(private readonly options: ProcessTransactionsOptions) {
     const size = options.pool ?? 1;
+    this.tag = ownerTag(options.transactionalId, size);
     this.slots = Array.from({ length: size }, (_, i) => ({
       transactionalId: size === 1 ? options.transactionalId : `${options.transactionalId}.${i}`,
       producer: undefined,
@@ -138,6 +159,26 @@ export class ProcessTransactions {
     if (ended) return;
     this.options.log(`partition ${partition}: a transaction carrying it outlived ${boundMs} ms at revocation; replacing its producer`);
     await this.replaced(slot.generation).catch(() => undefined);
+  }
+
+  /**
+   * Fences another process's producers (a former owner that left a transaction open): a
+   * producer of each id, initialised and let go. Their open transactions are aborted (or,
+   * when their commit had reached the coordinator, completed) and they can write no more.
+   * A live process so fenced replaces its producers; the group metadata still fences it.
+   */
+  async fence(tag: string): Promise<void> {
+    const ids = producersOf(tag).filter((id) => !this.slots.some((slot) => slot.transactionalId === id));
+    await Promise.all(
+      ids.map(async (transactionalId) => {
+        const producer = await (this.options.producers ?? connectProducer)({ ...this.options.connection, clientId: `${this.options.connection.clientId ?? 'scribe'}-fence`, transactionalId, transactionTimeoutMs: this.options.transactionTimeoutMs });
+        try {
+          await initTransactions(producer, this.options.timeoutMs);
+        } finally {
+          await producer.disconnect();
+        }
+      }),
+    );
   }
 
   /** Lets the producers go; a call still running destroys its producer when it returns. */
@@ -241,7 +282,7 @@ export class ProcessTransactions {
       const produced = await Promise.allSettled(parts.map((w) => w.part.produce(producer)));
       const refused = produced.find((p): p is PromiseRejectedResult => p.status === 'rejected');
       if (refused) throw refused.reason;
-      const offsets = produced.map((p, i) => ({ topic: this.options.appendsTopic, partition: parts[i]!.part.partition, offset: (p as PromiseFulfilledResult<number>).value }));
+      const offsets = produced.map((p, i) => ({ topic: this.options.appendsTopic, partition: parts[i]!.part.partition, offset: (p as PromiseFulfilledResult<number>).value, metadata: this.tag }));
       enter('send-offsets');
       await producer.sendOffsetsToTransaction(offsets, this.options.groupConsumer, this.options.timeoutMs);
       enter('commit');

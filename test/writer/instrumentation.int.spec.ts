@@ -70,6 +70,7 @@ describe('the partition writer’s instrumentation', () => {
       follower,
       routing,
       endOffset: async (partition) => (await admin.endOffsets(layout.topics.events, [partition])).get(partition) ?? 0,
+      stableOffset: async (partition) => (await admin.endOffsets(layout.topics.events, [partition], 'read_committed')).get(partition) ?? 0,
       sessionTimeoutMs: 6_000,
       timeoutMs: 10_000,
       transactionTimeoutMs: 10_000,
