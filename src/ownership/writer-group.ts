@@ -5,7 +5,7 @@
 // decision 0017). A revocation closes the writer and hands the partition back only once no
 // transaction carrying it can commit. Requests read from the appends topic go to their writer.
 import type { TopicPartition } from '@confluentinc/kafka-javascript';
-import { KafkaConsumer, type KafkaConnection } from '../kafka/index.js';
+import { KafkaConsumer, type KafkaAdmin, type KafkaConnection } from '../kafka/index.js';
 import type { RoutingLog } from '../partitioning/routing-log.js';
 import { pendingAppendOf, type CommandRequest, type Envelope } from '../owner-protocol/messages.js';
 import { decodeRequest } from '../owner-protocol/wire.js';
@@ -23,6 +23,7 @@ export function writerGroupId(store: string): string {
 
 export interface WriterGroupOptions {
   readonly connection: KafkaConnection;
+  readonly admin: KafkaAdmin;
   readonly store: string;
   /** This process among the store's writers: stable across its restarts, unique among live ones. */
   readonly instanceId: string;
@@ -154,6 +155,7 @@ export class WriterGroup {
       partition,
       transactions: this.transactions,
       committedRequests: (p) => this.committedRequests(p),
+      formerOwner: (p) => this.formerOwner(p),
       onFailure: (p, error) => this.writerFailed(p, writer, error),
     });
     this.writers.set(partition, writer);
@@ -178,9 +180,14 @@ export class WriterGroup {
     }, this.options.sessionTimeoutMs).unref();
   }
 
-  private async committedRequests(partition: number): Promise<{ offset: number; owner: string | undefined }> {
+  private async committedRequests(partition: number): Promise<number> {
     const [committed] = await this.consumer.committed([{ topic: this.options.topics.appends, partition }], this.options.timeoutMs);
-    return { offset: committed && committed.offset >= 0 ? committed.offset : 0, owner: committed?.metadata };
+    return committed && committed.offset >= 0 ? committed.offset : 0;
+  }
+
+  /** Who committed the partition's last transaction: the metadata of its committed offset. */
+  private async formerOwner(partition: number): Promise<string | undefined> {
+    return (await this.options.admin.committedOffset(writerGroupId(this.options.store), this.options.topics.appends, partition)).metadata;
   }
 
   private async rewind(partition: number): Promise<void> {

@@ -113,6 +113,7 @@ export async function composeStore(valid: ValidConnectOptions, probe: Compositio
           ? undefined
           : WriterGroup.join({
               connection,
+              admin,
               store: storeName,
               instanceId: valid.instanceId,
               topics: layout.topics,

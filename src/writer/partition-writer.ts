@@ -35,8 +35,10 @@ export interface PartitionWriterOptions {
   readonly endOffset: (partition: number) => Promise<number>;
   /** The partition's last stable offset: below the end while a transaction is open on it. */
   readonly stableOffset: (partition: number) => Promise<number>;
-  /** The appends topic's committed offset, which every transaction commits again (or further), and who committed it. */
-  readonly committedRequests: (partition: number) => Promise<{ offset: number; owner: string | undefined }>;
+  /** The appends topic's committed offset, which every transaction commits again (or further). */
+  readonly committedRequests: (partition: number) => Promise<number>;
+  /** Who committed the partition's last transaction (the committed offset's metadata), without waiting for one open. */
+  readonly formerOwner: (partition: number) => Promise<string | undefined>;
   /** The process's transactions, which carry this writer's batches with the other partitions'. */
   readonly transactions: ProcessTransactions;
   readonly maxBatch: number;
@@ -193,9 +195,7 @@ export class PartitionWriter {
       if (!this.lifecycle.transitionTo('recovering')) return;
       this.phase = 'recover';
       const { routing } = this.options;
-      const committed = await this.options.committedRequests(partition);
-      this.requestsDone = Math.max(this.requestsDone, committed.offset);
-      await this.fenceFormerOwner(committed.owner);
+      await this.fenceFormerOwner(await this.options.formerOwner(partition));
       // Read up to the log end, not the last stable offset: a transaction another process left
       // open on the partition (a former owner's) ends first, committed or aborted, and what it
       // committed is in the index before this writer decides anything. Seals of earlier owners too.
@@ -204,6 +204,8 @@ export class PartitionWriter {
       const end = await this.options.endOffset(partition);
       follower.follow(partition);
       await follower.caughtUp(partition, end);
+      // No transaction is open on the partition now: its committed request offset is stable.
+      this.requestsDone = Math.max(this.requestsDone, await this.options.committedRequests(partition));
       follower.unfollow(partition);
       if (!this.lifecycle.transitionTo('ready')) return;
       for (const move of routing.table.currentMoves()) if (move.to === partition && move.state === 'sealed') this.openShard(move);

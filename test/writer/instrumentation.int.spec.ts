@@ -62,6 +62,7 @@ describe('the partition writer’s instrumentation', () => {
     stops.push(() => routing.stop());
     group = await WriterGroup.join({
       connection,
+      admin,
       store,
       instanceId: `test-${process.pid}`,
       topics: layout.topics,
