@@ -66,6 +66,11 @@ export class BenchWriter {
     return (await this.request({ cmd: 'window', ref, from, to, withEnds }, 'window', ref)).report;
   }
 
+  /** Sends the process a signal (SIGKILL, SIGSTOP, SIGCONT): takeover and fault scenarios. */
+  kill(signal: NodeJS.Signals): void {
+    this.harness.kill(signal);
+  }
+
   /** Stops the load, closes the store (leaving the writer group: a rebalance), and waits for the exit. */
   async close(timeoutMs = 60_000): Promise<void> {
     await this.harness.close({ cmd: 'close' }, timeoutMs);

@@ -36,12 +36,27 @@ interface Located {
 }
 
 /** `through`: the brokers, or a whole connection (a secured broker). */
+/**
+ * The partitions' last stable offsets, once they reach the log ends: a commit returns before
+ * the coordinator has written its markers into every partition of the transaction, so an
+ * acknowledged append may lie past the last stable offset for a moment. A transaction really
+ * left open (a frozen zombie's) keeps them apart: after a few seconds the stable ones are used.
+ */
+async function stableEnds(admin: KafkaAdmin, topic: string, partitions: number[]): Promise<Map<number, number>> {
+  for (const deadline = Date.now() + 5_000; ; ) {
+    const stable = await admin.endOffsets(topic, partitions, 'read_committed');
+    const ends = await admin.endOffsets(topic, partitions, 'read_uncommitted');
+    if (Date.now() > deadline || partitions.every((p) => stable.get(p) === ends.get(p))) return stable;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 export async function readEventsTopic(through: string[] | KafkaConnection, topic: string): Promise<LogReport> {
   const connection: KafkaConnection = Array.isArray(through) ? { brokers: through } : through;
   const admin = KafkaAdmin.connect(connection);
   const info = await admin.describeTopic(topic);
   const partitions = Array.from({ length: info!.partitions }, (_, p) => p);
-  const ends = await admin.endOffsets(topic, partitions, 'read_committed');
+  const ends = await stableEnds(admin, topic, partitions);
   admin.disconnect();
   const consumer = await KafkaConsumer.connect({ ...connection, isolation: 'read_committed' });
   consumer.assign(partitions.map((partition) => ({ topic, partition, offset: 0 })));
