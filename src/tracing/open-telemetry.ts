@@ -1,0 +1,201 @@
+// The store's tracing port implemented with @opentelemetry/api (an optional peer dependency):
+// a span per append and per command at the caller, a span per request served at a remote owner
+// (a child of the caller's, through the request's headers), a span per writer transaction, each
+// append linked to the transaction that carried it. Attributes follow OpenTelemetry's messaging
+// semantic conventions (https://opentelemetry.io/docs/specs/semconv/messaging/kafka/).
+import { context, createTraceState, isSpanContextValid, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanContext, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import type { StoreEvent, TraceCarrier } from '../instrumentation/store-events.js';
+import type { OperationEnd, OperationStart, OperationTrace, StoreTracer, StoreTracing } from '../instrumentation/tracing.js';
+
+export interface OpenTelemetryTracingOptions {
+  /** Where spans go (default: the global provider, as registered by the OpenTelemetry SDK). */
+  readonly tracerProvider?: TracerProvider;
+}
+
+/** The instrumentation scope of Scribe's spans. */
+export const tracerName = 'scribe';
+
+/** `tracing` for `EventStore.connect`: traces appends, commands, requests served and transactions with OpenTelemetry. */
+export function openTelemetryTracing(options: OpenTelemetryTracingOptions = {}): StoreTracing {
+  return {
+    bind(store) {
+      const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(tracerName);
+      return new OpenTelemetryTracer(tracer, store);
+    },
+  };
+}
+
+type Topics = Parameters<StoreTracing['bind']>[0];
+
+class OpenTelemetryTracer implements StoreTracer {
+  /** Per partition, the latest transaction committed by this process: the one that carried an append settling now. */
+  private readonly transactions = new Map<number, SpanContext>();
+
+  constructor(
+    private readonly tracer: Tracer,
+    private readonly store: Topics,
+  ) {}
+
+  private messaging(partition: number): Attributes {
+    return {
+      'messaging.system': 'kafka',
+      'messaging.destination.name': this.store.topics.events,
+      ...(partition >= 0 ? { 'messaging.destination.partition.id': String(partition) } : {}),
+    };
+  }
+
+  start(operation: OperationStart): OperationTrace {
+    const span = this.tracer.startSpan(
+      operation.kind === 'append' ? 'scribe append' : 'scribe execute',
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'send',
+          'messaging.operation.name': operation.kind === 'append' ? 'append' : 'execute',
+          'messaging.destination.name': this.store.topics.events,
+          'scribe.store': this.store.name,
+          'scribe.stream': operation.streamId,
+          ...(operation.expectedVersion === undefined ? {} : { 'scribe.expected_version': operation.expectedVersion }),
+          ...(operation.decider === undefined ? {} : { 'scribe.decider': operation.decider }),
+          ...(operation.events > 0 ? { 'messaging.batch.message_count': operation.events } : {}),
+        },
+      },
+      context.active(),
+    );
+    const carrier = carrierOf(span.spanContext());
+    return {
+      carrier,
+      end: (end: OperationEnd) => this.end(span, end),
+    };
+  }
+
+  private end(span: Span, end: OperationEnd): void {
+    span.setAttributes({
+      ...this.messaging(end.partition),
+      'scribe.owner': end.owner,
+      'scribe.outcome': end.outcome,
+      ...(end.owner === 'remote' ? { 'scribe.request.topic': this.store.topics.appends } : {}),
+      ...(end.position ? { 'messaging.kafka.offset': Number(end.position.offset) } : {}),
+    });
+    if (end.owner === 'local' && end.outcome === 'ok') {
+      const transaction = this.transactions.get(end.partition);
+      if (transaction) span.addLink({ context: transaction, attributes: { 'scribe.link': 'transaction' } });
+    }
+    if (end.outcome !== 'ok') {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: end.outcome });
+      if (end.error instanceof Error) span.recordException(end.error);
+    }
+    span.end();
+  }
+
+  /** Spans from what the store reports: transactions of this process's writers, requests served for other processes. */
+  readonly listener = (event: StoreEvent & { readonly time: number }): void => {
+    switch (event.type) {
+      case 'batch-committed': {
+        const span = this.tracer.startSpan(
+          'scribe transaction',
+          {
+            kind: SpanKind.PRODUCER,
+            startTime: event.time - event.durationMs,
+            attributes: {
+              ...this.messaging(event.partition),
+              'messaging.operation.type': 'send',
+              'messaging.batch.message_count': event.events,
+              'scribe.store': this.store.name,
+              'scribe.appends': event.appends,
+              'scribe.outcome': 'committed',
+            },
+          },
+          ROOT_CONTEXT,
+        );
+        span.end(event.time);
+        this.transactions.set(event.partition, span.spanContext());
+        return;
+      }
+      case 'batch-aborted': {
+        const span = this.tracer.startSpan('scribe transaction', { kind: SpanKind.PRODUCER, startTime: event.time, attributes: { ...this.messaging(event.partition), 'scribe.store': this.store.name, 'scribe.appends': event.appends, 'scribe.outcome': event.outcome } }, ROOT_CONTEXT);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: event.reason });
+        span.end(event.time);
+        return;
+      }
+      case 'request-served': {
+        // A child of the requester's span, in this process: the trace crosses the appends topic.
+        const parent = event.trace ? contextOf(event.trace) : ROOT_CONTEXT;
+        const span = this.tracer.startSpan(
+          `scribe serve ${event.kind}`,
+          {
+            kind: SpanKind.CONSUMER,
+            startTime: event.time - event.durationMs,
+            attributes: {
+              'messaging.system': 'kafka',
+              'messaging.operation.type': 'process',
+              'messaging.destination.name': this.store.topics.appends,
+              'messaging.destination.partition.id': String(event.partition),
+              'scribe.store': this.store.name,
+              'scribe.stream': event.streamId,
+              'scribe.outcome': event.outcome,
+              ...(event.offset === undefined ? {} : { 'scribe.events.offset': Number(event.offset) }),
+            },
+          },
+          parent,
+        );
+        const transaction = event.outcome === 'ok' ? this.transactions.get(event.partition) : undefined;
+        if (transaction) span.addLink({ context: transaction, attributes: { 'scribe.link': 'transaction' } });
+        if (event.outcome !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR, message: event.outcome });
+        span.end(event.time);
+        return;
+      }
+      default:
+        return;
+    }
+  };
+}
+
+const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** W3C trace context of a span (https://www.w3.org/TR/trace-context/); empty for an invalid one (nothing traced). */
+function carrierOf(spanContext: SpanContext): TraceCarrier {
+  if (!isSpanContextValid(spanContext)) return {};
+  const traceparent = `00-${spanContext.traceId}-${spanContext.spanId}-${(spanContext.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+  const tracestate = spanContext.traceState?.serialize();
+  return tracestate ? { traceparent, tracestate } : { traceparent };
+}
+
+/** The remote span context a carrier names, or undefined. */
+function spanContextOf(carrier: Readonly<Record<string, unknown>> | undefined): SpanContext | undefined {
+  const traceparent = carrier?.traceparent;
+  if (typeof traceparent !== 'string') return undefined;
+  const match = traceparentPattern.exec(traceparent.trim());
+  if (!match) return undefined;
+  const tracestate = carrier?.tracestate;
+  const spanContext: SpanContext = {
+    traceId: match[1]!,
+    spanId: match[2]!,
+    traceFlags: parseInt(match[3]!, 16),
+    isRemote: true,
+    ...(typeof tracestate === 'string' ? { traceState: createTraceState(tracestate) } : {}),
+  };
+  return isSpanContextValid(spanContext) ? spanContext : undefined;
+}
+
+function contextOf(carrier: TraceCarrier, base: Context = ROOT_CONTEXT): Context {
+  const spanContext = spanContextOf(carrier);
+  return spanContext ? trace.setSpanContext(base, spanContext) : base;
+}
+
+/**
+ * The trace an event was appended in, as a parent context: a subscriber or a projection
+ * continues it with `tracer.startActiveSpan(name, {}, traceContextOf(event), ...)`. The
+ * caller's context when the event carries none.
+ */
+export function traceContextOf(event: { readonly metadata: Readonly<Record<string, unknown>> }, base: Context = context.active()): Context {
+  const spanContext = spanContextOf(event.metadata);
+  return spanContext ? trace.setSpanContext(base, spanContext) : base;
+}
+
+/** A link to the span an event was appended in (for a span that handles a batch of events from many traces). */
+export function traceLinkOf(event: { readonly metadata: Readonly<Record<string, unknown>> }): { context: SpanContext } | undefined {
+  const spanContext = spanContextOf(event.metadata);
+  return spanContext ? { context: spanContext } : undefined;
+}
