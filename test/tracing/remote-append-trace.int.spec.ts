@@ -1,0 +1,140 @@
+// A remote append's trace crosses both processes: the requester's span (in a child process
+// with its own Kafka clients and tracer) is the parent of the owner's span in this process,
+// through the headers of the request on `<store>.appends`; the owner's span links to the
+// transaction that carried the append; the event's metadata carries the trace to subscribers.
+import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { context, SpanKind, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { EventStore, type KafkaEventStore, type RecordedEvent } from '../../src/index.js';
+import { openTelemetryTracing, traceContextOf } from '../../src/tracing/index.js';
+import { owningAll } from '../support/ownership.js';
+import { inMemoryTracing, type SpanRecord } from '../support/traced-spans.js';
+import type { TracedClientReport, TracedClientTask } from '../support/traced-client.js';
+
+const brokers = inject('brokers');
+const client = fileURLToPath(new URL('../support/traced-client.ts', import.meta.url));
+
+function appendInAnotherProcess(task: TracedClientTask): Promise<Extract<TracedClientReport, { type: 'done' }>> {
+  return new Promise((resolve, reject) => {
+    const child = fork(client, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('the traced client did not report within 90 s'));
+    }, 90_000);
+    child.once('message', (report: TracedClientReport) => {
+      clearTimeout(timer);
+      if (report.type === 'error') reject(new Error(`traced client: ${report.message}`));
+      else resolve(report);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the traced client exited with ${code} before reporting`));
+    });
+    child.send(task);
+  });
+}
+
+async function eventually<T>(find: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  for (const deadline = Date.now() + timeoutMs; ; ) {
+    const found = find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error('not within the bound');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('a remote append traced across processes', () => {
+  const name = `trace-${randomUUID().slice(0, 8)}`;
+  const tracing = inMemoryTracing();
+  let owner: KafkaEventStore;
+
+  beforeAll(async () => {
+    // What the SDK's NodeSDK registers: the active span follows async calls.
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    owner = await EventStore.connect({ brokers, store: name, partitions: 2, dataDir: `.scribe/test/${name}-owner`, tracing: openTelemetryTracing({ tracerProvider: tracing.provider }) });
+    await owningAll(owner);
+  });
+  afterAll(async () => {
+    await owner?.close();
+    context.disable();
+  });
+
+  it("the owner's span is a child of the requester's, linked to its transaction, and the event carries the trace on", async () => {
+    const streamId = `acc-${randomUUID().slice(0, 8)}`;
+    const partition = owner.partitionOf(streamId);
+    const report = await appendInAnotherProcess({ brokers, store: name, dataDir: `.scribe/test/${name}-client`, streamId });
+
+    // In the requester's process: one span for the append, sent to the remote owner.
+    const appended = report.spans.filter((s) => s.name === 'scribe append');
+    expect(appended).toHaveLength(1);
+    const requester = appended[0]!;
+    expect(requester.kind).toBe(SpanKind.PRODUCER);
+    expect(requester.attributes).toMatchObject({
+      'messaging.system': 'kafka',
+      'messaging.destination.name': `${name}.events`,
+      'messaging.destination.partition.id': String(partition),
+      'messaging.kafka.offset': Number(report.offset),
+      'scribe.stream': streamId,
+      'scribe.expected_version': 'no_stream',
+      'scribe.owner': 'remote',
+      'scribe.request.topic': `${name}.appends`,
+      'scribe.outcome': 'ok',
+    });
+
+    // In this process, the owner's: same trace, the requester's span as parent.
+    const served = await eventually(() => tracing.spans().find((s) => s.name === 'scribe serve append' && s.traceId === requester.traceId));
+    expect(served.parentSpanId).toBe(requester.spanId);
+    expect(served.kind).toBe(SpanKind.CONSUMER);
+    expect(served.attributes).toMatchObject({
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': `${name}.appends`,
+      'messaging.destination.partition.id': String(partition),
+      'scribe.stream': streamId,
+      'scribe.outcome': 'ok',
+      'scribe.events.offset': Number(report.offset),
+    });
+    const transaction = tracing.spans().find((s) => s.name === 'scribe transaction' && served.links.some((l) => l.spanId === s.spanId));
+    expect(transaction?.attributes).toMatchObject({ 'messaging.destination.partition.id': String(partition), 'scribe.outcome': 'committed' });
+
+    // The event carries the requester's trace context beside its own metadata.
+    const events: RecordedEvent[] = [];
+    for await (const event of owner.readStream(streamId)) events.push(event);
+    expect(events[0]!.metadata).toMatchObject({ by: 'traced-client', traceparent: `00-${requester.traceId}-${requester.spanId}-01` });
+
+    // A subscriber continues that trace.
+    const handled = new Promise<string>((resolve) => {
+      void owner.subscribe({ from: 'start' }, (event) => {
+        if (event.streamId !== streamId) return;
+        const span = tracing.provider.getTracer('subscriber').startSpan('handle', {}, traceContextOf(event));
+        span.end();
+        resolve(span.spanContext().traceId);
+      });
+    });
+    expect(await handled).toBe(requester.traceId);
+  });
+
+  it("a local append's span is linked to the transaction that carried it, and continues the caller's trace", async () => {
+    const streamId = `acc-${randomUUID().slice(0, 8)}`;
+    const caller = tracing.provider.getTracer('caller').startSpan('request');
+    const result = await context.with(trace.setSpan(context.active(), caller), () => owner.append(streamId, [{ type: 'Opened', data: {} }], { expectedVersion: 'no_stream' }));
+    caller.end();
+    const span = await eventually(() => tracing.spans().find((s: SpanRecord) => s.name === 'scribe append' && s.attributes['scribe.stream'] === streamId));
+    expect(span.attributes).toMatchObject({ 'scribe.owner': 'local', 'scribe.outcome': 'ok', 'messaging.kafka.offset': Number(result.position.offset) });
+    expect(span.links).toHaveLength(1);
+    expect(tracing.spans().find((s) => s.spanId === span.links[0]!.spanId)?.name).toBe('scribe transaction');
+    expect(span.parentSpanId).toBe(caller.spanContext().spanId);
+    expect(span.traceId).toBe(caller.spanContext().traceId);
+  });
+
+  it('a failed append ends its span with an error status and the error code', async () => {
+    const streamId = `acc-${randomUUID().slice(0, 8)}`;
+    await expect(owner.append(streamId, [{ type: 'Opened', data: {} }], { expectedVersion: 3 })).rejects.toMatchObject({ code: 'WRONG_EXPECTED_VERSION' });
+    const span = await eventually(() => tracing.spans().find((s) => s.name === 'scribe append' && s.attributes['scribe.stream'] === streamId));
+    expect(span.status).toBe(2); // SpanStatusCode.ERROR
+    expect(span.attributes['scribe.outcome']).toBe('WRONG_EXPECTED_VERSION');
+  });
+});
