@@ -7,9 +7,10 @@ import { compare } from './compare.js';
 import { growth } from './growth.js';
 import { hotStream } from './hot-stream.js';
 import { loadAggregate } from './load-aggregate.js';
+import { observabilityCost } from './observability-cost.js';
 import { projectionScenario } from './projection.js';
 import { rawProduce } from './raw-produce.js';
 import { readStream } from './read-stream.js';
 import { scaleOut } from './scale-out.js';
 
-export const scenarios: AnyScenario[] = [rawProduce, appendUncontended, appendContended, readStream, loadAggregate, hotStream, codec, growth, scaleOut, compare, projectionScenario];
+export const scenarios: AnyScenario[] = [rawProduce, appendUncontended, appendContended, readStream, loadAggregate, hotStream, codec, growth, scaleOut, compare, projectionScenario, observabilityCost];

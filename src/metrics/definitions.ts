@@ -1,7 +1,7 @@
 // Every Scribe metric: its Prometheus name, unit, type, labels and help text, in one place
 // (the README's table lists the same). Seconds and bytes as base units; counters end in _total.
 import client from 'prom-client';
-import type { Gauge, Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
 
 /** Append and request latencies: 1 ms to 30 s (an append's bound is 30 s by default). */
 const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -11,6 +11,7 @@ const batchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 /** Gauges computed when scraped, from the stores bound to the registry. */
 export interface ScrapedGauges {
   ownedPartitions(gauge: Gauge<'store'>): void;
+  appends(counter: Counter<'store' | 'operation' | 'owner' | 'outcome'>): void;
   writerStates(gauge: Gauge<'store' | 'partition' | 'state'>): void;
 }
 
@@ -28,7 +29,15 @@ export function metricDefinitions(registry: Registry, scraped: ScrapedGauges) {
       ['store', 'operation', 'owner', 'outcome'],
       latencyBuckets,
     ),
-    appends: counter('scribe_appends_total', 'Appends and commands settled in this process, by outcome (ok or the error code)', ['store', 'operation', 'owner', 'outcome']),
+    appends: new client.Counter({
+      name: 'scribe_appends_total',
+      help: 'Appends and commands settled in this process, by outcome (ok or the error code)',
+      labelNames: ['store', 'operation', 'owner', 'outcome'] as const,
+      registers,
+      collect() {
+        scraped.appends(this);
+      },
+    }),
     unknownOutcomes: counter('scribe_unknown_outcomes_total', 'Appends and commands that ended in APPEND_OUTCOME_UNKNOWN (retry with the same event ids)', ['store', 'operation']),
     eventsCommitted: counter('scribe_events_committed_total', 'Events committed by the writers of this process', ['store']),
     transactions: counter('scribe_transactions_total', "Writers' transactions, by outcome: committed, not-stored (aborted), unknown (commit outcome unknown), fenced", ['store', 'outcome']),

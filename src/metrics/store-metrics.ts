@@ -30,8 +30,12 @@ const batchStates = new Set(['in-transaction', 'writing', 'committing']);
 /** One store's part of the metrics: what it reports, kept for the gauges read at scrape time. */
 class StoreBinding {
   readonly writerStates = new Map<number, string>();
-  /** Labelled children of the hot metrics, made once: label lookups cost more than the observation. */
-  private readonly appendChildren = new Map<string, { duration: client.Histogram.Internal<string>; total: client.Counter.Internal }>();
+  /**
+   * Per operation, owner and outcome: the histogram's child and the count of appends. The
+   * count is handed to `scribe_appends_total` when scraped: a prom-client increment hashes
+   * its labels, and this is the path of every append.
+   */
+  readonly appendCounts = new Map<string, { labels: Record<'store' | 'operation' | 'owner' | 'outcome', string>; duration: client.Histogram.Internal<string>; count: number }>();
 
   constructor(
     readonly store: MeteredStore,
@@ -45,14 +49,14 @@ class StoreBinding {
       case 'append-settled': {
         const operation = event.events === 0 ? 'execute' : 'append';
         const key = `${operation}|${event.owner}|${event.outcome}`;
-        let children = this.appendChildren.get(key);
-        if (!children) {
+        let counted = this.appendCounts.get(key);
+        if (!counted) {
           const labels = { store, operation, owner: event.owner, outcome: event.outcome };
-          children = { duration: m.appendDuration.labels(labels), total: m.appends.labels(labels) };
-          this.appendChildren.set(key, children);
+          counted = { labels, duration: m.appendDuration.labels(labels), count: 0 };
+          this.appendCounts.set(key, counted);
         }
-        children.duration.observe(event.durationMs / 1000);
-        children.total.inc();
+        counted.duration.observe(event.durationMs / 1000);
+        counted.count++;
         if (event.outcome === 'APPEND_OUTCOME_UNKNOWN') m.unknownOutcomes.inc({ store, operation });
         return;
       }
@@ -134,6 +138,10 @@ function metricsOf(registry: Registry): { metrics: ScribeMetrics; bindings: Set<
       ownedPartitions(gauge) {
         gauge.reset();
         for (const b of bindings) gauge.set({ store: b.store.name }, b.store.ownedPartitions?.length ?? 0);
+      },
+      appends(counter) {
+        counter.reset();
+        for (const b of bindings) for (const { labels, count } of b.appendCounts.values()) counter.inc(labels, count);
       },
       writerStates(gauge) {
         gauge.reset();

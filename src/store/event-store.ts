@@ -216,7 +216,11 @@ export class KafkaEventStore implements EventStore {
   private appendEncoded(streamId: string, partitionKey: string, events: EncodedEvent[], expectedVersion: ExpectedVersion, snapshot?: PendingSnapshot): Promise<AppendResult> {
     const trace = this.tracer?.start({ kind: 'append', streamId, expectedVersion: String(expectedVersion), events: events.length });
     // The trace context goes into each event's metadata: subscribers and projections continue it.
-    const carried = trace?.carrier.traceparent === undefined ? events : events.map((e) => ({ ...e, metadata: withTraceContext(e.metadata, trace.carrier) }));
+    let carried = events;
+    if (trace?.carrier.traceparent !== undefined) {
+      const alone = JSON.stringify(trace.carrier);
+      carried = events.map((e) => ({ ...e, metadata: e.metadata === undefined ? alone : withTraceContext(e.metadata, trace.carrier) }));
+    }
     const traced = trace?.carrier.traceparent === undefined ? {} : { trace: trace.carrier };
     return this.routed(
       'append',

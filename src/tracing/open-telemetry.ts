@@ -45,39 +45,31 @@ class OpenTelemetryTracer implements StoreTracer {
   }
 
   start(operation: OperationStart): OperationTrace {
-    const span = this.tracer.startSpan(
-      operation.kind === 'append' ? 'scribe append' : 'scribe execute',
-      {
-        kind: SpanKind.PRODUCER,
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'send',
-          'messaging.operation.name': operation.kind === 'append' ? 'append' : 'execute',
-          'messaging.destination.name': this.store.topics.events,
-          'scribe.store': this.store.name,
-          'scribe.stream': operation.streamId,
-          ...(operation.expectedVersion === undefined ? {} : { 'scribe.expected_version': operation.expectedVersion }),
-          ...(operation.decider === undefined ? {} : { 'scribe.decider': operation.decider }),
-          ...(operation.events > 0 ? { 'messaging.batch.message_count': operation.events } : {}),
-        },
-      },
-      context.active(),
-    );
-    const carrier = carrierOf(span.spanContext());
+    // Built by assignment: this runs for every append.
+    const attributes: Attributes = {
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'send',
+      'messaging.operation.name': operation.kind === 'append' ? 'append' : 'execute',
+      'messaging.destination.name': this.store.topics.events,
+      'scribe.store': this.store.name,
+      'scribe.stream': operation.streamId,
+    };
+    if (operation.expectedVersion !== undefined) attributes['scribe.expected_version'] = operation.expectedVersion;
+    if (operation.decider !== undefined) attributes['scribe.decider'] = operation.decider;
+    if (operation.events > 0) attributes['messaging.batch.message_count'] = operation.events;
+    const span = this.tracer.startSpan(operation.kind === 'append' ? 'scribe append' : 'scribe execute', { kind: SpanKind.PRODUCER, attributes }, context.active());
     return {
-      carrier,
+      carrier: carrierOf(span.spanContext()),
       end: (end: OperationEnd) => this.end(span, end),
     };
   }
 
   private end(span: Span, end: OperationEnd): void {
-    span.setAttributes({
-      ...this.messaging(end.partition),
-      'scribe.owner': end.owner,
-      'scribe.outcome': end.outcome,
-      ...(end.owner === 'remote' ? { 'scribe.request.topic': this.store.topics.appends } : {}),
-      ...(end.position ? { 'messaging.kafka.offset': Number(end.position.offset) } : {}),
-    });
+    const attributes: Attributes = { 'scribe.owner': end.owner, 'scribe.outcome': end.outcome };
+    if (end.partition >= 0) attributes['messaging.destination.partition.id'] = String(end.partition);
+    if (end.owner === 'remote') attributes['scribe.request.topic'] = this.store.topics.appends;
+    if (end.position) attributes['messaging.kafka.offset'] = Number(end.position.offset);
+    span.setAttributes(attributes);
     if (end.owner === 'local' && end.outcome === 'ok') {
       const transaction = this.transactions.get(end.partition);
       if (transaction) span.addLink({ context: transaction, attributes: { 'scribe.link': 'transaction' } });
@@ -157,7 +149,7 @@ const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 /** W3C trace context of a span (https://www.w3.org/TR/trace-context/); empty for an invalid one (nothing traced). */
 function carrierOf(spanContext: SpanContext): TraceCarrier {
   if (!isSpanContextValid(spanContext)) return {};
-  const traceparent = `00-${spanContext.traceId}-${spanContext.spanId}-${(spanContext.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+  const traceparent = `00-${spanContext.traceId}-${spanContext.spanId}-${spanContext.traceFlags & 1 ? '01' : '00'}`;
   const tracestate = spanContext.traceState?.serialize();
   return tracestate ? { traceparent, tracestate } : { traceparent };
 }
