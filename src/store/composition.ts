@@ -10,7 +10,7 @@ import { Instrumentation } from '../instrumentation/instrumentation.js';
 import { logListener } from '../instrumentation/log-lines.js';
 import { summariseStatistics } from '../instrumentation/kafka-statistics.js';
 import type { StoreEvent } from '../instrumentation/store-events.js';
-import type { StoreTracer } from '../instrumentation/tracing.js';
+import { withTraceContext, type StoreTracer } from '../instrumentation/tracing.js';
 import { servedAnswer } from '../owner-protocol/messages.js';
 import { WriterStates } from './writer-states.js';
 import { KafkaAdmin, type KafkaConnection } from '../kafka/index.js';
@@ -126,9 +126,11 @@ export async function composeStore(valid: ValidConnectOptions, probe: Compositio
     const commands = new CommandRunner(
       read,
       index,
-      (events, ids) => {
+      (events, ids, trace) => {
         validateDecision(events);
-        return encodeEvents(events.map((event, i) => (typeof event === 'object' && event !== null ? { ...event, id: ids[i]! } : event)), settings.maxEventBytes, encoding);
+        const encoded = encodeEvents(events.map((event, i) => (typeof event === 'object' && event !== null ? { ...event, id: ids[i]! } : event)), settings.maxEventBytes, encoding);
+        // The command's trace goes into its events' metadata, as an append's does.
+        return trace?.traceparent === undefined ? encoded : encoded.map((e) => ({ ...e, metadata: withTraceContext(e.metadata, trace) }));
       },
       defaults.maxCommandStates,
     );
@@ -158,7 +160,7 @@ export async function composeStore(valid: ValidConnectOptions, probe: Compositio
               onCommand: (request, writer, origin) => {
                 // The requester learns the outcome from the reply; this process reports it.
                 commands.run(
-                  { decider: request.decider, commandId: request.commandId, streamId: request.streamId, partitionKey: request.partitionKey, command: JSON.parse(request.payload) as unknown, remote: origin },
+                  { decider: request.decider, commandId: request.commandId, streamId: request.streamId, partitionKey: request.partitionKey, command: JSON.parse(request.payload) as unknown, remote: origin, ...(request.trace ? { trace: request.trace } : {}) },
                   writer,
                   servedAnswer(request, writer.partition, instrumentation.emit),
                 );

@@ -9,9 +9,11 @@ export interface TracedClientTask {
   readonly store: string;
   readonly dataDir: string;
   readonly streamId: string;
+  /** Then runs this command with the decider the owner registered under `decider`. */
+  readonly command?: { readonly decider: string; readonly streamId: string; readonly command: unknown };
 }
 
-export type TracedClientReport = { type: 'done'; spans: SpanRecord[]; offset: string } | { type: 'error'; message: string };
+export type TracedClientReport = { type: 'done'; spans: SpanRecord[]; offset: string; commandOffset?: string } | { type: 'error'; message: string };
 
 process.once('message', (task: TracedClientTask) => {
   void (async () => {
@@ -19,7 +21,8 @@ process.once('message', (task: TracedClientTask) => {
     const store = await EventStore.connect({ brokers: task.brokers, store: task.store, writer: false, dataDir: task.dataDir, tracing: openTelemetryTracing({ tracerProvider: tracing.provider }) });
     try {
       const result = await store.append(task.streamId, [{ type: 'Opened', data: { owner: 'ada' }, metadata: { by: 'traced-client' } }], { expectedVersion: 'no_stream' });
-      process.send!({ type: 'done', spans: tracing.spans(), offset: result.position.offset } satisfies TracedClientReport);
+      const executed = task.command ? await store.execute(task.command.decider, task.command.streamId, task.command.command) : undefined;
+      process.send!({ type: 'done', spans: tracing.spans(), offset: result.position.offset, ...(executed ? { commandOffset: executed.position.offset } : {}) } satisfies TracedClientReport);
     } finally {
       await store.close();
     }

@@ -117,6 +117,23 @@ describe('a remote append traced across processes', () => {
     expect(await handled).toBe(requester.traceId);
   });
 
+  it("a remote command's trace crosses too, and the events its decider returned at the owner carry it", async () => {
+    owner.register('counter', {
+      initialState: () => 0,
+      evolve: (n: number) => n + 1,
+      decide: (command: { by: string }) => [{ type: 'Counted', data: { by: command.by } }],
+    });
+    const streamId = `count-${randomUUID().slice(0, 8)}`;
+    const report = await appendInAnotherProcess({ brokers, store: name, dataDir: `.scribe/test/${name}-client-2`, streamId: `acc-${randomUUID().slice(0, 8)}`, command: { decider: 'counter', streamId, command: { by: 'bob' } } });
+    const requester = report.spans.find((s) => s.name === 'scribe execute')!;
+    expect(requester.attributes).toMatchObject({ 'scribe.stream': streamId, 'scribe.decider': 'counter', 'scribe.owner': 'remote', 'scribe.outcome': 'ok', 'messaging.kafka.offset': Number(report.commandOffset) });
+    const served = await eventually(() => tracing.spans().find((s) => s.name === 'scribe serve command' && s.traceId === requester.traceId));
+    expect(served.parentSpanId).toBe(requester.spanId);
+    const events: RecordedEvent[] = [];
+    for await (const event of owner.readStream(streamId)) events.push(event);
+    expect(events.map((e) => [e.type, e.metadata.traceparent])).toEqual([['Counted', `00-${requester.traceId}-${requester.spanId}-01`]]);
+  });
+
   it("a local append's span is linked to the transaction that carried it, and continues the caller's trace", async () => {
     const streamId = `acc-${randomUUID().slice(0, 8)}`;
     const caller = tracing.provider.getTracer('caller').startSpan('request');
