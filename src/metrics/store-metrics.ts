@@ -80,6 +80,7 @@ class StoreBinding {
         return;
       case 'ownership-gained':
         m.ownershipChanges.inc({ store, change: 'gained' }, event.partitions.length);
+        for (const partition of event.partitions) this.writerStates.set(partition, 'starting');
         return;
       case 'ownership-lost':
         m.ownershipChanges.inc({ store, change: 'lost' }, event.partitions.length);

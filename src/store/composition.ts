@@ -76,6 +76,8 @@ export async function composeStore(valid: ValidConnectOptions, probe: Compositio
   const writerStates = new WriterStates();
   const instrument = (event: StoreEvent) => {
     if (event.type === 'writer-state-changed') writerStates.moved(event.partition, event.to);
+    // A new writer starts in `starting` without a move; the partition's last writer may have closed.
+    else if (event.type === 'ownership-gained') for (const partition of event.partitions) writerStates.moved(partition, 'starting');
     instrumentation.emit(event);
   };
   const notice = (message: string) => instrumentation.emit({ type: 'notice', message });
