@@ -32,9 +32,22 @@ export interface OperationTrace {
   end(end: OperationEnd): void;
 }
 
+/** An event as a subscriber receives it: where it is, and the metadata that carries its trace. */
+export interface HandledEvent {
+  readonly streamId: string;
+  readonly version: number;
+  readonly type: string;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly position: { readonly partition: number; readonly offset: string };
+}
+
 /** A store's tracer, bound to its topics. */
 export interface StoreTracer {
   start(operation: OperationStart): OperationTrace;
+  /** Runs a subscription's handler for one event in a span that continues the event's trace. */
+  handle<T>(subscription: string, event: HandledEvent, run: () => Promise<T> | T): Promise<T> | T;
+  /** Runs a batch handler (projections) in a span linked to each event's trace. */
+  handleBatch<T>(subscription: string, events: readonly HandledEvent[], run: () => Promise<T>): Promise<T>;
   /** The spans made from the store's events: owner-side requests, transactions. */
   readonly listener: StoreListener;
 }

@@ -395,6 +395,11 @@ export class KafkaEventStore implements EventStore {
   async subscribe(options: SubscribeOptions, handler: EventHandler): Promise<Subscription> {
     this.ensureOpen('subscribe');
     const { name, from, stopTimeoutMs } = subscribeArguments(options, handler, this.routing.table.partitions);
+    const { tracer } = this;
+    const given = handler;
+    // With tracing, each event is handled in a span that continues the trace it was appended in.
+    const group = name === undefined ? '' : `${this.layout.topics.events}.subscription.${name}`;
+    if (tracer) handler = (event) => tracer.handle(group, event, () => given(event));
     options = { ...(name === undefined ? {} : { name }), from, stopTimeoutMs };
     const { events } = this.layout.topics;
     const subscription = await Subscription.start(
@@ -438,7 +443,9 @@ export class KafkaEventStore implements EventStore {
     const { events } = this.layout.topics;
     const { instrumentation } = this;
     const lag = { get active() { return instrumentation.active; }, emit: instrumentation.emit, endOffsets: (partitions: number[]) => this.admin.endOffsets(events, partitions, 'read_committed') };
-    const subscription = await BatchSubscription.start(this.connection, events, `${events}.subscription.${valid.name}`, valid, handler, this.read, lag);
+    const { tracer } = this;
+    const traced: BatchHandler = tracer ? (batch) => tracer.handleBatch(`${events}.subscription.${valid.name}`, batch.events, async () => handler(batch)) : handler;
+    const subscription = await BatchSubscription.start(this.connection, events, `${events}.subscription.${valid.name}`, valid, traced, this.read, lag);
     this.subscriptions.add(subscription);
     void subscription.done.catch(() => undefined).finally(() => this.subscriptions.delete(subscription));
     return subscription;

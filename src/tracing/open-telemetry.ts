@@ -5,7 +5,7 @@
 // semantic conventions (https://opentelemetry.io/docs/specs/semconv/messaging/kafka/).
 import { context, createTraceState, isSpanContextValid, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanContext, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import type { StoreEvent, TraceCarrier } from '../instrumentation/store-events.js';
-import type { OperationEnd, OperationStart, OperationTrace, StoreTracer, StoreTracing } from '../instrumentation/tracing.js';
+import type { HandledEvent, OperationEnd, OperationStart, OperationTrace, StoreTracer, StoreTracing } from '../instrumentation/tracing.js';
 
 export interface OpenTelemetryTracingOptions {
   /** Where spans go (default: the global provider, as registered by the OpenTelemetry SDK). */
@@ -62,6 +62,49 @@ class OpenTelemetryTracer implements StoreTracer {
       carrier: carrierOf(span.spanContext()),
       end: (end: OperationEnd) => this.end(span, end),
     };
+  }
+
+  handle<T>(subscription: string, event: HandledEvent, run: () => Promise<T> | T): Promise<T> | T {
+    const span = this.tracer.startSpan(
+      'scribe process',
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': this.store.topics.events,
+          'messaging.destination.partition.id': String(event.position.partition),
+          'messaging.kafka.offset': Number(event.position.offset),
+          ...(subscription ? { 'messaging.consumer.group.name': subscription } : {}),
+          'scribe.store': this.store.name,
+          'scribe.stream': event.streamId,
+          'scribe.version': event.version,
+          'scribe.event_type': event.type,
+        },
+      },
+      traceContextOf(event),
+    );
+    return settleSpan(span, () => context.with(trace.setSpan(context.active(), span), run));
+  }
+
+  handleBatch<T>(subscription: string, events: readonly HandledEvent[], run: () => Promise<T>): Promise<T> {
+    const links = events.flatMap((event) => {
+      const link = traceLinkOf(event);
+      return link ? [link] : [];
+    });
+    const span = this.tracer.startSpan('scribe process batch', {
+      kind: SpanKind.CONSUMER,
+      links,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': this.store.topics.events,
+        'messaging.batch.message_count': events.length,
+        'messaging.consumer.group.name': subscription,
+        'scribe.store': this.store.name,
+      },
+    });
+    return settleSpan(span, () => context.with(trace.setSpan(context.active(), span), run)) as Promise<T>;
   }
 
   private end(span: Span, end: OperationEnd): void {
@@ -142,6 +185,30 @@ class OpenTelemetryTracer implements StoreTracer {
         return;
     }
   };
+}
+
+/** Ends the span when the work settles; a failure sets its error status. */
+function settleSpan<T>(span: Span, work: () => Promise<T> | T): Promise<T> | T {
+  const failed = (error: unknown) => {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    if (error instanceof Error) span.recordException(error);
+    span.end();
+    throw error;
+  };
+  let result: Promise<T> | T;
+  try {
+    result = work();
+  } catch (error) {
+    return failed(error);
+  }
+  if (result instanceof Promise) {
+    return result.then((value) => {
+      span.end();
+      return value;
+    }, failed);
+  }
+  span.end();
+  return result;
 }
 
 const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;

@@ -105,16 +105,24 @@ describe('a remote append traced across processes', () => {
     for await (const event of owner.readStream(streamId)) events.push(event);
     expect(events[0]!.metadata).toMatchObject({ by: 'traced-client', traceparent: `00-${requester.traceId}-${requester.spanId}-01` });
 
-    // A subscriber continues that trace.
-    const handled = new Promise<string>((resolve) => {
-      void owner.subscribe({ from: 'start' }, (event) => {
+    // A subscriber continues that trace: its handler runs in a span that is a child of the
+    // requester's, so the handler's own spans join the trace; traceContextOf gives the same parent.
+    const handled = new Promise<{ inside: SpanRecord; explicit: string }>((resolve) => {
+      void owner.subscribe({ from: 'start', name: 'mailer' }, (event) => {
         if (event.streamId !== streamId) return;
-        const span = tracing.provider.getTracer('subscriber').startSpan('handle', {}, traceContextOf(event));
-        span.end();
-        resolve(span.spanContext().traceId);
+        const inside = tracing.provider.getTracer('subscriber').startSpan('send email');
+        inside.end();
+        const explicit = tracing.provider.getTracer('subscriber').startSpan('explicit', {}, traceContextOf(event));
+        explicit.end();
+        resolve({ inside: tracing.spans().find((s) => s.spanId === inside.spanContext().spanId)!, explicit: explicit.spanContext().traceId });
       });
     });
-    expect(await handled).toBe(requester.traceId);
+    const { inside, explicit } = await handled;
+    expect(explicit).toBe(requester.traceId);
+    const processing = await eventually(() => tracing.spans().find((s) => s.name === 'scribe process' && s.attributes['scribe.stream'] === streamId));
+    expect(processing).toMatchObject({ traceId: requester.traceId, parentSpanId: requester.spanId, kind: SpanKind.CONSUMER });
+    expect(processing.attributes).toMatchObject({ 'messaging.consumer.group.name': `${name}.events.subscription.mailer`, 'messaging.kafka.offset': Number(report.offset), 'scribe.version': 0 });
+    expect(inside).toMatchObject({ traceId: requester.traceId, parentSpanId: processing.spanId });
   });
 
   it("a remote command's trace crosses too, and the events its decider returned at the owner carry it", async () => {
@@ -145,6 +153,25 @@ describe('a remote append traced across processes', () => {
     expect(tracing.spans().find((s) => s.spanId === span.links[0]!.spanId)?.name).toBe('scribe transaction');
     expect(span.parentSpanId).toBe(caller.spanContext().spanId);
     expect(span.traceId).toBe(caller.spanContext().traceId);
+  });
+
+  it("a batch handler (a projection's) runs in a span linked to the trace of each event it handles", async () => {
+    const streamId = `proj-${randomUUID().slice(0, 8)}`;
+    await owner.append(streamId, [{ type: 'A', data: {} }, { type: 'B', data: {} }], { expectedVersion: 'no_stream' });
+    const appendSpan = await eventually(() => tracing.spans().find((s) => s.name === 'scribe append' && s.attributes['scribe.stream'] === streamId));
+    let insideBatch: string | undefined;
+    const subscription = await owner.subscribeBatches({ name: 'projection-test' }, (batch) => {
+      if (batch.events.some((e) => e.streamId === streamId)) insideBatch ??= trace.getActiveSpan()?.spanContext().spanId;
+    });
+    try {
+      const batchSpan = await eventually(() => (insideBatch ? tracing.spans().find((s) => s.spanId === insideBatch) : undefined));
+      expect(batchSpan.name).toBe('scribe process batch');
+      expect(batchSpan.attributes['messaging.consumer.group.name']).toBe(`${name}.events.subscription.projection-test`);
+      // Both events were appended in one span: each links to it.
+      expect(batchSpan.links.filter((l) => l.spanId === appendSpan.spanId)).toHaveLength(2);
+    } finally {
+      await subscription.stop();
+    }
   });
 
   it('a failed append ends its span with an error status and the error code', async () => {
