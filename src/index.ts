@@ -59,5 +59,8 @@ export {
 } from './kafka/index.js';
 export { aclsFor, roles, type AclEntry, type Role } from './store/access.js';
 export type { AbortOutcome, AppendOutcome, StoreEvent, StoreEventType, StoreListener } from './instrumentation/store-events.js';
+export type { KafkaClientStatistics, RequestKind, TraceCarrier } from './instrumentation/store-events.js';
+export type { OperationEnd, OperationStart, OperationTrace, StoreTracer, StoreTracing } from './instrumentation/tracing.js';
+export type { StoreHealth } from './contract/event-store.js';
 export { errorCodes, type ErrorCode } from './owner-protocol/error-codec.js';
 export { partitionForKey } from './partitioning/murmur2.js';

@@ -8,10 +8,11 @@ import { footprint } from './footprint.js';
 import { growth } from './growth.js';
 import { hotStream } from './hot-stream.js';
 import { loadAggregate } from './load-aggregate.js';
+import { observabilityCost } from './observability-cost.js';
 import { projectionScenario } from './projection.js';
 import { rawProduce } from './raw-produce.js';
 import { readStream } from './read-stream.js';
 import { scaleOut } from './scale-out.js';
 import { takeover } from './takeover.js';
 
-export const scenarios: AnyScenario[] = [rawProduce, appendUncontended, appendContended, readStream, loadAggregate, hotStream, codec, growth, scaleOut, compare, projectionScenario, footprint, takeover];
+export const scenarios: AnyScenario[] = [rawProduce, appendUncontended, appendContended, readStream, loadAggregate, hotStream, codec, growth, scaleOut, compare, projectionScenario, footprint, takeover, observabilityCost];

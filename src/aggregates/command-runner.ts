@@ -25,6 +25,8 @@ export interface CommandToRun {
   readonly partitionKey: string;
   readonly command: unknown;
   readonly remote?: RemoteOrigin;
+  /** The requester's trace context (W3C), put into the metadata of the events it decides. */
+  readonly trace?: Readonly<Record<string, string>>;
 }
 
 export class CommandRunner {
@@ -36,7 +38,7 @@ export class CommandRunner {
   constructor(
     private readonly read: ReadEvents,
     private readonly index: StreamHistory,
-    private readonly encode: (events: readonly DomainEvent[], ids: readonly string[]) => EncodedEvent[],
+    private readonly encode: (events: readonly DomainEvent[], ids: readonly string[], trace?: Readonly<Record<string, string>>) => EncodedEvent[],
     maxStates: number,
   ) {
     this.states = new LRUCache({ max: maxStates });
@@ -86,7 +88,7 @@ export class CommandRunner {
       const events = decideOrRefuse(decider, command.command, base.state, command.streamId);
       // Encoded (and so checked in full) before anything folds them into the state.
       const ids = Array.from({ length: events.length }, (_, i) => commandEventId(command.commandId, i));
-      const encoded = this.encode(events, ids);
+      const encoded = this.encode(events, ids, command.trace);
       const { snapshot, state } = snapshotIfDue(decider, evolveWith(decider, base, events));
       batch.decisions.set(key, state);
       decided = { state, events };

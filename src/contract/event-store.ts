@@ -85,6 +85,26 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+/** Whether a store's process is fit for traffic: what a readiness probe asks (`store.health()`). */
+export interface StoreHealth {
+  /** Open, and every partition this process owns has a writer that takes appends. */
+  readonly ready: boolean;
+  /** Why not ready, one line each; empty when ready. */
+  readonly reasons: readonly string[];
+  /** Whether this process is a writer (owns partitions when the writer group assigns it some). */
+  readonly writer: boolean;
+  /** Partitions this process owns now. */
+  readonly ownedPartitions: readonly number[];
+  /** Each owned partition's writer: its state (`ready`, `starting`, `recovering`, ...) and whether it takes appends. */
+  readonly writers: readonly { readonly partition: number; readonly state: string; readonly ready: boolean }[];
+  /**
+   * How far this process's subscriptions (and projection runners) are behind the log: per
+   * subscription and partition it reads, the records not handled yet and the age of the last
+   * one handled while records wait (seconds; 0 when at the end). Empty when the ends could not be read.
+   */
+  readonly lag: readonly { readonly subscription: string; readonly partition: number; readonly events: number; readonly seconds: number }[];
+}
+
 /** What an event store does for user code. Kafka-only operations (growth, ownership) live on the Kafka store. */
 export interface EventStore {
   /** Appends events to a stream if it is at `expectedVersion`; a retry with the same event ids answers as the first time. */
@@ -103,4 +123,6 @@ export interface EventStore {
   execute<Event extends DomainEvent = DomainEvent>(name: string, streamId: string, command: unknown, options?: ExecuteOptions): Promise<ExecuteResult<Event>>;
   /** Stops subscriptions and releases everything; later calls fail with StoreClosedError. */
   close(): Promise<void>;
+  /** Whether this process is fit for traffic (a readiness probe): writers ready, partitions owned, lag. */
+  health(): Promise<StoreHealth>;
 }

@@ -4,7 +4,7 @@
 import type { StoreEvent, StoreListener } from './store-events.js';
 
 /** Events that occur for every append, batch or read in normal operation: not logged. */
-const routineTypes = new Set<StoreEvent['type']>(['append-settled', 'batch-committed', 'conflict', 'index-caught-up', 'subscription-lag']);
+const routineTypes = new Set<StoreEvent['type']>(['append-settled', 'batch-committed', 'conflict', 'index-caught-up', 'subscription-lag', 'request-answered', 'request-served', 'kafka-statistics']);
 
 /** Writer states a writer passes through for every batch. */
 const batchStates = new Set(['ready', 'in-transaction', 'writing', 'committing']);
@@ -40,6 +40,12 @@ export function formatEvent(event: StoreEvent): string {
       return `index: partition ${event.partition} read up to offset ${event.offset}, ${event.behind} behind`;
     case 'subscription-lag':
       return `subscription ${event.group}: partition ${event.partition} is ${event.events} record(s), ${event.seconds} s behind`;
+    case 'request-answered':
+      return `partition ${event.partition}: ${event.kind} request to the owner answered ${event.outcome} in ${event.durationMs} ms`;
+    case 'request-served':
+      return `partition ${event.partition}: ${event.kind} request for "${event.streamId}" served: ${event.outcome}${event.offset === undefined ? '' : ` at offset ${event.offset}`} in ${event.durationMs} ms`;
+    case 'kafka-statistics':
+      return `kafka ${event.role} ${event.client}: ${event.queuedMessages} message(s) (${event.queuedBytes} bytes) queued${event.consumerLag === undefined ? '' : `, ${event.consumerLag} behind`}; ${event.brokers.map((b) => `${b.broker} rtt ${b.rttAvgSeconds} s (p99 ${b.rttP99Seconds} s), ${b.requestsQueued} queued, ${b.requestsInFlight} in flight`).join('; ')}`;
     default:
       return unknownEvent(event);
   }

@@ -43,7 +43,61 @@ export type StoreEvent =
   /** A subscription's distance from the end of a partition after handling a batch. */
   | { readonly type: 'subscription-lag'; readonly group: string; readonly partition: number; readonly events: number; readonly seconds: number }
   /** An operational message with no figures worth a type of its own. */
-  | { readonly type: 'notice'; readonly message: string };
+  | { readonly type: 'notice'; readonly message: string }
+  /** A request this process sent to another process's owner through the appends topic got its reply, or none in time. */
+  | {
+      readonly type: 'request-answered';
+      readonly partition: number;
+      readonly kind: RequestKind;
+      /** `ok`, the code of the error the owner answered, or `APPEND_OUTCOME_UNKNOWN` when no reply came. */
+      readonly outcome: AppendOutcome;
+      /** From sending the request to its reply (or to giving up). */
+      readonly durationMs: number;
+    }
+  /** An owner of this process served a request read from the appends topic (its reply is committed with its events). */
+  | {
+      readonly type: 'request-served';
+      readonly partition: number;
+      readonly kind: RequestKind;
+      readonly streamId: string;
+      readonly outcome: AppendOutcome;
+      /** The position of the request's last event when it was stored. */
+      readonly offset?: string;
+      /** From reading the request to its answer. */
+      readonly durationMs: number;
+      /** The requester's trace context (W3C `traceparent`, `tracestate`), when it sent one. */
+      readonly trace?: TraceCarrier;
+    }
+  /** A Kafka client's statistics, summarised (librdkafka's statistics, every `kafkaStatisticsIntervalMs`). */
+  | ({ readonly type: 'kafka-statistics' } & KafkaClientStatistics);
+
+/** What a process asks of a partition's owner. */
+export type RequestKind = 'append' | 'command' | 'seal';
+
+/** W3C trace context as text (`traceparent`, `tracestate`): what travels in request headers and event metadata. */
+export type TraceCarrier = Readonly<Record<string, string>>;
+
+/** The figures of a Kafka client's statistics an operator acts on. */
+export interface KafkaClientStatistics {
+  /** The client's `client.id`, e.g. `scribe-bank-txn-producer`. */
+  readonly client: string;
+  /** producer or consumer (librdkafka's `type`). */
+  readonly role: string;
+  /** Messages waiting in the client's queues (librdkafka `msg_cnt`) and their bytes (`msg_size`). */
+  readonly queuedMessages: number;
+  readonly queuedBytes: number;
+  /** Per broker: request round trip (`rtt`, microseconds in librdkafka, seconds here) and requests waiting. */
+  readonly brokers: readonly {
+    readonly broker: string;
+    readonly rttAvgSeconds: number;
+    readonly rttP99Seconds: number;
+    /** Requests waiting to be sent (`outbuf_cnt`) and sent, waiting for their response (`waitresp_cnt`). */
+    readonly requestsQueued: number;
+    readonly requestsInFlight: number;
+  }[];
+  /** A consumer's distance from the partitions' ends (`consumer_lag` summed over its partitions), when it reports one. */
+  readonly consumerLag?: number;
+}
 
 export type StoreEventType = StoreEvent['type'];
 

@@ -10,6 +10,31 @@ export interface KafkaConnection {
   readonly clientId?: string;
   /** TLS, SASL and pass-through settings (the `kafka` connect option), checked. */
   readonly security?: KafkaSecurity;
+  /** librdkafka's statistics of each producer and consumer, as JSON text every `intervalMs` (off when absent). */
+  readonly statistics?: ClientStatisticsSink;
+}
+
+export interface ClientStatisticsSink {
+  readonly intervalMs: number;
+  report(json: string): void;
+}
+
+/** `statistics.interval.ms` for a producer's or consumer's configuration, when statistics are asked for. */
+export function statisticsConfig(connection: KafkaConnection): Record<string, number> {
+  return connection.statistics ? { 'statistics.interval.ms': connection.statistics.intervalMs } : {};
+}
+
+/** Hands the client's statistics events to the connection's sink. */
+export function forwardStatistics(connection: KafkaConnection, client: { on(event: 'event.stats', listener: (stats: { message: string }) => void): unknown }): void {
+  const sink = connection.statistics;
+  if (!sink) return;
+  client.on('event.stats', (stats) => {
+    try {
+      sink.report(stats.message);
+    } catch {
+      // A statistics reader must never become an uncaught exception in the binding's dispatcher.
+    }
+  });
 }
 
 /** Reads `KAFKA_BROKERS=host:port,...`; undefined when unset or empty. */

@@ -1,7 +1,7 @@
 // A promise-based consumer over librdkafka: bounded batch polls, explicit assignment and
 // seeking, and group membership with assignment callbacks.
 import rdkafka, { type LibrdKafkaError, type Message, type TopicPartition } from '@confluentinc/kafka-javascript';
-import { baseConfig, type KafkaConnection } from './config.js';
+import { baseConfig, forwardStatistics, statisticsConfig, type KafkaConnection } from './config.js';
 import { refreshTopicMetadata } from './metadata.js';
 import { kafkaErrorCodes } from './errors.js';
 import { NativeClient } from './native-client.js';
@@ -91,6 +91,7 @@ export class KafkaConsumer {
       'session.timeout.ms': options.sessionTimeoutMs ?? 10_000,
       'heartbeat.interval.ms': Math.max(100, Math.floor((options.sessionTimeoutMs ?? 10_000) / 4)),
       'fetch.wait.max.ms': 50,
+      ...statisticsConfig(options),
       ...options.overrides,
     };
     if (listener) {
@@ -134,6 +135,7 @@ export class KafkaConsumer {
       // A topic-level setting: librdkafka ignores it in the global config when a topic config is given.
       'auto.offset.reset': options.startFrom ?? 'earliest',
     });
+    forwardStatistics(options, consumer);
     const name = `consumer ${String(config['client.id'])}${options.groupId ? ` of group ${options.groupId}` : ''}`;
     const security = securityWatch(name, options.security);
     security?.watch(consumer);

@@ -1,7 +1,7 @@
 // A promise-based producer over librdkafka: each send resolves with its delivery report,
 // every transactional call is bounded, and errors come out classified.
 import rdkafka, { type DeliveryReport, type LibrdKafkaError, type MessageHeader } from '@confluentinc/kafka-javascript';
-import { baseConfig, type KafkaConnection } from './config.js';
+import { baseConfig, forwardStatistics, statisticsConfig, type KafkaConnection } from './config.js';
 import type { KafkaConsumer } from './consumer.js';
 import { refreshTopicMetadata } from './metadata.js';
 import { kafkaError, kafkaErrorCodes } from './errors.js';
@@ -62,6 +62,7 @@ export class KafkaProducer {
       acks: 'all',
       dr_cb: true,
       'linger.ms': 5,
+      ...statisticsConfig(options),
       ...(options.transactionalId
         ? {
             'transactional.id': options.transactionalId,
@@ -79,6 +80,7 @@ export class KafkaProducer {
       ...options.overrides,
     };
     const client = new rdkafka.Producer(config);
+    forwardStatistics(options, client);
     const name = `producer ${String(config['client.id'])}`;
     const security = securityWatch(name, options.security);
     security?.watch(client);

@@ -1,8 +1,10 @@
 // What a process asks of a partition's owner (append events, run a command, seal a shard)
 // and what the owner answers, whether the owner is this process or another one; and the one
 // way to reach an owner (`Owner`), so the store never forks on where the owner runs.
+import { performance } from 'node:perf_hooks';
 import type { PendingAppend, RemoteOrigin } from '../appends/pending-append.js';
 import type { ScribeError } from '../errors.js';
+import type { StoreEvent, TraceCarrier } from '../instrumentation/store-events.js';
 import type { EncodedEvent } from '../streams/encoded-event.js';
 import type { AppendResult, Metadata } from '../streams/event.js';
 import type { ExpectedVersion } from '../streams/expected-version.js';
@@ -19,6 +21,8 @@ export interface AppendRequest {
   readonly events: readonly EncodedEvent[];
   /** The stream's state as of the append's last event, stored with it. */
   readonly snapshot?: { readonly snapshotVersion: number; readonly state: Buffer };
+  /** The requester's trace context (W3C), carried to a remote owner. */
+  readonly trace?: TraceCarrier;
 }
 
 /** A command for a decider registered at the owner, decided there against the stream's latest state. */
@@ -31,6 +35,8 @@ export interface CommandRequest {
   readonly commandId: string;
   /** The command as JSON (checked to be JSON by the requester). */
   readonly payload: string;
+  /** The requester's trace context (W3C), carried to a remote owner. */
+  readonly trace?: TraceCarrier;
 }
 
 /** `grow` asks the owner of the request's partition to seal the shard moving to partition `to`. */
@@ -95,5 +101,30 @@ export function pendingAppendOf(request: AppendRequest, answer: Pick<PendingAppe
     ...(remote ? { remote } : {}),
     resolve: answer.resolve,
     reject: answer.reject,
+  };
+}
+
+/**
+ * The answer to a request read from the appends topic: its requester learns the outcome from
+ * the reply committed with the events; this process reports it as a `request-served` event.
+ */
+export function servedAnswer(request: RemoteRequest, partition: number, instrument: ((event: StoreEvent) => void) | undefined): Pick<PendingAppend, 'resolve' | 'reject'> {
+  if (!instrument || request.kind === 'seal') return { resolve: () => undefined, reject: () => undefined };
+  const began = performance.now();
+  const served = (outcome: string, offset?: string) =>
+    instrument({
+      type: 'request-served',
+      partition,
+      kind: request.kind,
+      streamId: request.streamId,
+      outcome,
+      ...(offset === undefined ? {} : { offset }),
+      durationMs: Math.round((performance.now() - began) * 1000) / 1000,
+      ...(request.trace ? { trace: request.trace } : {}),
+    });
+  return {
+    resolve: (result) => served('ok', result.position.offset),
+    // A decider's own refusal is not a ScribeError: it travels as COMMAND_REJECTED.
+    reject: (error) => served((error as Partial<ScribeError> | undefined)?.code ?? 'COMMAND_REJECTED'),
   };
 }

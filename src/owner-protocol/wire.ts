@@ -11,6 +11,8 @@ import { decodeError, encodeError, type ErrorContext } from './error-codec.js';
 import type { OwnerReply, RemoteRequest } from './messages.js';
 
 const requestHeaders = { requester: 'scribe.requester', request: 'scribe.request', deadline: 'scribe.deadline' } as const;
+/** The W3C trace context headers (the names OpenTelemetry's Kafka instrumentations use); optional. */
+const traceHeaders = ['traceparent', 'tracestate'] as const;
 
 interface WireEvent {
   id: string;
@@ -74,8 +76,21 @@ export function encodeRequest(request: RemoteRequest): EncodedRecord {
     // A seal concerns a partition, not a key; the requester names the partition.
     key: request.kind === 'seal' ? '' : request.partitionKey,
     value: Buffer.from(JSON.stringify(body)),
-    headers: [{ [requestHeaders.requester]: request.requester }, { [requestHeaders.request]: request.requestId }, { [requestHeaders.deadline]: String(request.deadline) }],
+    headers: [
+      { [requestHeaders.requester]: request.requester },
+      { [requestHeaders.request]: request.requestId },
+      { [requestHeaders.deadline]: String(request.deadline) },
+      ...(request.kind === 'seal' || !request.trace ? [] : traceHeaders.flatMap((name) => (request.trace![name] === undefined ? [] : [{ [name]: request.trace![name]! }]))),
+    ],
   };
+}
+
+/** The requester's trace context from a request's headers, when it sent one. */
+function traceOf(headers: MessageHeader[] | undefined): { trace: Record<string, string> } | Record<string, never> {
+  const traceparent = headerValue(headers, 'traceparent');
+  if (traceparent === undefined) return {};
+  const tracestate = headerValue(headers, 'tracestate');
+  return { trace: { traceparent, ...(tracestate === undefined ? {} : { tracestate }) } };
 }
 
 /** The request, or undefined for a record that is not one (it is skipped). */
@@ -85,14 +100,15 @@ export function decodeRequest(message: { key?: string | Buffer | null; value: Bu
   const deadline = Number(headerValue(message.headers, requestHeaders.deadline));
   if (!requester || !requestId || !message.value) return undefined;
   const envelope = { requester, requestId, deadline };
+  const trace = traceOf(message.headers);
   try {
     const body = JSON.parse(message.value.toString('utf8')) as WireRequest | EarlierWireRequest;
     const keyOr = (streamId: string) => (message.key === undefined || message.key === null ? streamId : message.key.toString());
     switch (body.kind) {
       case 'append':
-        return { ...envelope, kind: 'append', streamId: body.streamId, partitionKey: keyOr(body.streamId), expectedVersion: body.expectedVersion, events: body.events.map(decodeEvent), ...snapshotOf(body.snapshot) };
+        return { ...envelope, kind: 'append', streamId: body.streamId, partitionKey: keyOr(body.streamId), expectedVersion: body.expectedVersion, events: body.events.map(decodeEvent), ...snapshotOf(body.snapshot), ...trace };
       case 'command':
-        return { ...envelope, kind: 'command', streamId: body.streamId, partitionKey: keyOr(body.streamId), decider: body.decider, commandId: body.commandId, payload: body.payload };
+        return { ...envelope, kind: 'command', streamId: body.streamId, partitionKey: keyOr(body.streamId), decider: body.decider, commandId: body.commandId, payload: body.payload, ...trace };
       case 'seal':
         return { ...envelope, kind: 'seal', generation: body.generation, to: body.to };
       case undefined:

@@ -7,7 +7,7 @@
 import type { TopicPartition } from '@confluentinc/kafka-javascript';
 import { KafkaConsumer, type KafkaAdmin, type KafkaConnection } from '../kafka/index.js';
 import type { RoutingLog } from '../partitioning/routing-log.js';
-import { pendingAppendOf, type CommandRequest, type Envelope } from '../owner-protocol/messages.js';
+import { pendingAppendOf, servedAnswer, type CommandRequest, type Envelope } from '../owner-protocol/messages.js';
 import { decodeRequest } from '../owner-protocol/wire.js';
 import type { StoreEvent } from '../instrumentation/store-events.js';
 import type { IndexFollower } from '../stream-index/follower.js';
@@ -225,7 +225,7 @@ export class WriterGroup {
             break;
           case 'append':
             // The requester learns the outcome from the reply the writer commits.
-            writer.enqueue(pendingAppendOf(request, { resolve: () => undefined, reject: () => undefined }, remote));
+            writer.enqueue(pendingAppendOf(request, servedAnswer(request, message.partition, this.options.instrument), remote));
             break;
         }
       }

@@ -11,6 +11,7 @@ import type { Position, RecordedEvent } from '../streams/event.js';
 import { TimeoutError } from '../errors.js';
 import { CheckpointLostError, KafkaGroupCheckpoints, type Batch, type CheckpointStore } from './checkpoints.js';
 import { messageOf } from './validation.js';
+import { LagReport, type StoreEvents, type SubscriptionProgress } from './subscription.js';
 
 export type BatchHandler = (batch: Batch) => void | Promise<void>;
 
@@ -59,6 +60,9 @@ export class BatchSubscription {
   /** Per partition: the next offset to handle, as committed by this reader. */
   private readonly handled = new Map<number, number>();
   private readonly positions = new Map<number, string>();
+  /** Per partition, the record timestamp of the last event handled (for the lag in seconds). */
+  private readonly timestamps = new Map<number, number>();
+  private lag: LagReport | undefined;
   private readonly barriers = new Map<number, Barrier>();
   private pending: Pending[] = [];
   private pendingEvents = 0;
@@ -70,6 +74,7 @@ export class BatchSubscription {
   private readonly abandonment = new Promise<never>((_, reject) => {
     this.abandon = reject;
   });
+  private group = '';
 
   private constructor(
     private readonly consumer: KafkaConsumer,
@@ -91,6 +96,8 @@ export class BatchSubscription {
     options: Required<Omit<BatchSubscribeOptions, 'checkpoints'>> & { readonly checkpoints?: CheckpointStore },
     handler: BatchHandler,
     read: (stored: StoredEvent) => RecordedEvent[],
+    /** Reports the lag after batches (`subscription-lag`), while someone listens. */
+    instrument?: StoreEvents & { endOffsets(partitions: number[]): Promise<Map<number, number>> },
   ): Promise<BatchSubscription> {
     let subscription: BatchSubscription | undefined;
     const consumer = await KafkaConsumer.connect({
@@ -107,6 +114,8 @@ export class BatchSubscription {
       },
     });
     subscription = new BatchSubscription(consumer, topic, options.checkpoints ?? new KafkaGroupCheckpoints(consumer, topic), handler, read, options);
+    subscription.group = groupId;
+    if (instrument) subscription.lag = new LagReport(groupId, (partitions) => instrument.endOffsets(partitions), instrument);
     consumer.subscribe([topic]);
     return subscription;
   }
@@ -119,6 +128,12 @@ export class BatchSubscription {
   /** The position of the last record handled (and committed) in each partition this reader holds. */
   get lastPositions(): Position[] {
     return [...this.positions].map(([partition, offset]) => ({ partition, offset }));
+  }
+
+  /** @internal Where it is, for `health()`: per partition held, the next offset to handle and the last handled event's time. */
+  progress(): SubscriptionProgress {
+    const held = (map: ReadonlyMap<number, number>) => new Map([...map].filter(([partition]) => this.assigned.has(partition)));
+    return { group: this.group, next: held(this.handled), timestamps: held(this.timestamps) };
   }
 
   /** The partitions this reader holds now. */
@@ -315,6 +330,11 @@ export class BatchSubscription {
       this.handled.set(partition, offset + 1);
       this.positions.set(partition, String(offset));
     }
+    for (const record of records) {
+      const event = record.events.at(-1);
+      if (event && this.assigned.has(record.partition)) this.timestamps.set(record.partition, event.timestamp.getTime());
+    }
+    this.lag?.after(this.handled, this.timestamps);
   }
 
   private async passBarriers(): Promise<void> {

@@ -8,6 +8,11 @@ import { InvalidArgumentError, TimeoutError } from '../errors.js';
 import { CommandRunner, validateDecision } from '../aggregates/command-runner.js';
 import { Instrumentation } from '../instrumentation/instrumentation.js';
 import { logListener } from '../instrumentation/log-lines.js';
+import { summariseStatistics } from '../instrumentation/kafka-statistics.js';
+import type { StoreEvent } from '../instrumentation/store-events.js';
+import { withTraceContext, type StoreTracer } from '../instrumentation/tracing.js';
+import { servedAnswer } from '../owner-protocol/messages.js';
+import { WriterStates } from './writer-states.js';
 import { KafkaAdmin, type KafkaConnection } from '../kafka/index.js';
 import { WriterGroup, writerGroupId } from '../ownership/writer-group.js';
 import { RoutingLog } from '../partitioning/routing-log.js';
@@ -39,6 +44,10 @@ export interface StoreParts {
   readonly read: EventReader;
   readonly encoding: EventEncoding;
   readonly instrumentation: Instrumentation;
+  /** With the `tracing` option: where appends and commands start their spans. */
+  readonly tracer: StoreTracer | undefined;
+  /** The latest state of each writer of this process, for `health()`. */
+  readonly writerStates: WriterStates;
 }
 
 /** @internal The seams of fault and lifecycle specifications; users never reach them. */
@@ -51,8 +60,26 @@ export interface CompositionProbe {
 
 export async function composeStore(valid: ValidConnectOptions, probe: CompositionProbe = {}): Promise<StoreParts> {
   const { store: storeName, brokers, partitions, replicationFactor, settings, dataDir } = valid;
-  const connection: KafkaConnection = { brokers, clientId: valid.clientId, ...(valid.security ? { security: valid.security } : {}) };
   const instrumentation = new Instrumentation([...(valid.log ? [logListener(valid.log)] : []), ...valid.listeners]);
+  const statistics = valid.kafkaStatisticsIntervalMs
+    ? {
+        intervalMs: valid.kafkaStatisticsIntervalMs,
+        report(json: string) {
+          if (!instrumentation.active) return;
+          const summary = summariseStatistics(json);
+          if (summary) instrumentation.emit({ type: 'kafka-statistics', ...summary });
+        },
+      }
+    : undefined;
+  const connection: KafkaConnection = { brokers, clientId: valid.clientId, ...(valid.security ? { security: valid.security } : {}), ...(statistics ? { statistics } : {}) };
+  // Writers report their state moves through here; health() reads the latest (a map write per move).
+  const writerStates = new WriterStates();
+  const instrument = (event: StoreEvent) => {
+    if (event.type === 'writer-state-changed') writerStates.moved(event.partition, event.to);
+    // A new writer starts in `starting` without a move; the partition's last writer may have closed.
+    else if (event.type === 'ownership-gained') for (const partition of event.partitions) writerStates.moved(partition, 'starting');
+    instrumentation.emit(event);
+  };
   const notice = (message: string) => instrumentation.emit({ type: 'notice', message });
   // What has started so far, stopped in reverse order when a later step fails.
   const started: { readonly step: ConnectStep; stop(): unknown }[] = [];
@@ -94,14 +121,18 @@ export async function composeStore(valid: ValidConnectOptions, probe: Compositio
     notice(index.rebuilt ? `index ${dataDir}: new or unusable, building it from Kafka` : `index ${dataDir}: reused, catching up from its checkpoints`);
     const follower = await step('index-follower', () => IndexFollower.start(connection, layout.topics, index, instrumentation.emit), (f) => f.stop());
     const routing = await step('routing-log', () => RoutingLog.open(connection, admin, layout.topics.routing, () => Promise.resolve(layout.partitions)), (r) => r.stop());
-    const remote = await step('remote-appends', () => RemoteAppends.start(connection, admin, layout.topics, layout.replyPartitions), (r) => r.stop());
+    const tracer = valid.tracing?.bind({ name: storeName, topics: layout.topics });
+    if (tracer) instrumentation.observe(tracer.listener);
+    const remote = await step('remote-appends', () => RemoteAppends.start(connection, admin, layout.topics, layout.replyPartitions, instrumentation.emit), (r) => r.stop());
     const read = eventReader(valid.schemas, valid.onUnknownEvent);
     const commands = new CommandRunner(
       read,
       index,
-      (events, ids) => {
+      (events, ids, trace) => {
         validateDecision(events);
-        return encodeEvents(events.map((event, i) => (typeof event === 'object' && event !== null ? { ...event, id: ids[i]! } : event)), settings.maxEventBytes, encoding);
+        const encoded = encodeEvents(events.map((event, i) => (typeof event === 'object' && event !== null ? { ...event, id: ids[i]! } : event)), settings.maxEventBytes, encoding);
+        // The command's trace goes into its events' metadata, as an append's does.
+        return trace?.traceparent === undefined ? encoded : encoded.map((e) => ({ ...e, metadata: withTraceContext(e.metadata, trace) }));
       },
       defaults.maxCommandStates,
     );
@@ -129,20 +160,20 @@ export async function composeStore(valid: ValidConnectOptions, probe: Compositio
               producersPerProcess: settings.writerProducers,
               maxBatch: defaults.maxBatch,
               log: notice,
-              instrument: instrumentation.emit,
+              instrument,
               ...(probe.producers ? { producers: probe.producers } : {}),
               onCommand: (request, writer, origin) => {
-                const ignore = () => undefined; // the requester learns the outcome from the reply
+                // The requester learns the outcome from the reply; this process reports it.
                 commands.run(
-                  { decider: request.decider, commandId: request.commandId, streamId: request.streamId, partitionKey: request.partitionKey, command: JSON.parse(request.payload) as unknown, remote: origin },
+                  { decider: request.decider, commandId: request.commandId, streamId: request.streamId, partitionKey: request.partitionKey, command: JSON.parse(request.payload) as unknown, remote: origin, ...(request.trace ? { trace: request.trace } : {}) },
                   writer,
-                  { resolve: ignore, reject: ignore },
+                  servedAnswer(request, writer.partition, instrumentation.emit),
                 );
               },
             }),
       (w) => w?.leave(),
     );
-    return { connection, layout, admin, index, follower, routing, remote, writers, commands, read, encoding, instrumentation };
+    return { connection, layout, admin, index, follower, routing, remote, writers, commands, read, encoding, instrumentation, tracer, writerStates };
   } catch (error) {
     for (const { stop } of started.reverse()) {
       try {

@@ -9,6 +9,7 @@ import { unknownEventPolicies, type EventSchemas, type UnknownEventPolicy } from
 import { compatibilityLevels, type SchemaRegistryOptions } from '../schemas/schema-registry.js';
 import { operationDefaults, schemasOption } from './operation-arguments.js';
 import type { StoreListener } from '../instrumentation/store-events.js';
+import type { StoreTracing } from '../instrumentation/tracing.js';
 import { booleanOption, functionOption, integerOption, maxTimeoutMs, messageOf, oneOf, validateName, validateOptions, validateStoreName } from './validation.js';
 
 export interface ConnectOptions {
@@ -83,6 +84,17 @@ export interface ConnectOptions {
    * store's path: keep them cheap. One that throws is reported once and otherwise ignored.
    */
   readonly on?: StoreListener | readonly StoreListener[];
+  /**
+   * Traces appends and commands, at the caller and at the owner, with their transactions; the
+   * trace context travels to a remote owner and into each event's metadata. Give
+   * `openTelemetryTracing()` from `scribe/opentelemetry`.
+   */
+  readonly tracing?: StoreTracing;
+  /**
+   * Every this many ms, each Kafka client's statistics (librdkafka's: queue depth, request round
+   * trip per broker, consumer lag) as `kafka-statistics` events, for `scribe/metrics`. Off by default.
+   */
+  readonly kafkaStatisticsIntervalMs?: number;
 }
 
 export const defaults = {
@@ -113,6 +125,8 @@ export interface ValidConnectOptions {
   readonly security: KafkaSecurity | undefined;
   readonly log: ((line: string) => void) | undefined;
   readonly listeners: StoreListener[];
+  readonly tracing: StoreTracing | undefined;
+  readonly kafkaStatisticsIntervalMs: number | undefined;
 }
 
 /** Checks every connect option and names the one at fault; nothing has started yet. */
@@ -208,7 +222,12 @@ export function validateConnectOptions(input: unknown): ValidConnectOptions {
   }
   const log = functionOption<(line: string) => void>(options.log, 'log');
   const listeners = validateListeners(options.on);
-  return { store: options.store, brokers: [...brokers], partitions, replicationFactor, writer, dataDir, settings, instanceId, schemas, onUnknownEvent, schemaRegistry, clientId, security, log, listeners };
+  const tracing = options.tracing as StoreTracing | undefined;
+  if (tracing !== undefined && (typeof tracing !== 'object' || tracing === null || typeof tracing.bind !== 'function')) {
+    throw new InvalidArgumentError('tracing', `must be a tracing (openTelemetryTracing() from scribe/opentelemetry), got ${describeValue(tracing)}`);
+  }
+  const kafkaStatisticsIntervalMs = options.kafkaStatisticsIntervalMs === undefined ? undefined : integerOption(options.kafkaStatisticsIntervalMs, 'kafkaStatisticsIntervalMs', 0, 100, 86_400_000);
+  return { store: options.store, brokers: [...brokers], partitions, replicationFactor, writer, dataDir, settings, instanceId, schemas, onUnknownEvent, schemaRegistry, clientId, security, log, listeners, tracing, kafkaStatisticsIntervalMs };
 }
 
 /** `on`: a function or an array of functions. */

@@ -10,6 +10,7 @@ import { type AnyDecider, type CommandRunner, type ExecuteResult } from '../aggr
 import type { Decider, DomainEvent, LoadedState } from '../aggregates/decider.js';
 import type { Instrumentation } from '../instrumentation/instrumentation.js';
 import type { StoreListener } from '../instrumentation/store-events.js';
+import { withTraceContext, type OperationTrace, type StoreTracer } from '../instrumentation/tracing.js';
 import { writerGroupId, type WriterGroup } from '../ownership/writer-group.js';
 import type { Owner } from '../owner-protocol/messages.js';
 import type { EncodedEvent } from '../records/event-record.js';
@@ -25,6 +26,7 @@ import {
   type HandleResult,
   type LoadOptions,
   type ReadStreamOptions,
+  type StoreHealth,
 } from '../contract/event-store.js';
 import type { EventReader } from '../schemas/event-schemas.js';
 import type { IndexFollower } from '../stream-index/follower.js';
@@ -43,6 +45,8 @@ import { readStreamPages } from './read-stream.js';
 import type { StoreLayout } from './topics.js';
 import { BatchSubscription, batchDefaults, type BatchHandler, type BatchSubscribeOptions } from './batch-subscription.js';
 import { lagBehind, type PartitionLag } from './lag.js';
+import { storeHealth } from './health.js';
+import type { WriterStates } from './writer-states.js';
 import type { Position } from '../streams/event.js';
 import { validateConnectOptions, type ConnectOptions } from './connect-options.js';
 import {
@@ -87,6 +91,8 @@ export class KafkaEventStore implements EventStore {
   private readonly commands: CommandRunner;
   private readonly read: EventReader;
   private readonly instrumentation: Instrumentation;
+  private readonly tracer: StoreTracer | undefined;
+  private readonly writerStates: WriterStates;
   /** This process's owners, one per writer: the same writer is reached through the same owner. */
   private readonly localOwners = new WeakMap<object, Owner>();
 
@@ -106,6 +112,8 @@ export class KafkaEventStore implements EventStore {
       commands: this.commands,
       read: this.read,
       instrumentation: this.instrumentation,
+      tracer: this.tracer,
+      writerStates: this.writerStates,
     } = parts);
   }
 
@@ -206,8 +214,21 @@ export class KafkaEventStore implements EventStore {
   }
 
   private appendEncoded(streamId: string, partitionKey: string, events: EncodedEvent[], expectedVersion: ExpectedVersion, snapshot?: PendingSnapshot): Promise<AppendResult> {
-    return this.routed('append', streamId, () => this.routing.table.partitionOf(partitionKey), events.length, (owner, remainingMs) =>
-      owner.append({ kind: 'append', streamId, partitionKey, expectedVersion, events, ...(snapshot ? { snapshot } : {}) }, remainingMs),
+    const trace = this.tracer?.start({ kind: 'append', streamId, expectedVersion: String(expectedVersion), events: events.length });
+    // The trace context goes into each event's metadata: subscribers and projections continue it.
+    let carried = events;
+    if (trace?.carrier.traceparent !== undefined) {
+      const alone = JSON.stringify(trace.carrier);
+      carried = events.map((e) => ({ ...e, metadata: e.metadata === undefined ? alone : withTraceContext(e.metadata, trace.carrier) }));
+    }
+    const traced = trace?.carrier.traceparent === undefined ? {} : { trace: trace.carrier };
+    return this.routed(
+      'append',
+      streamId,
+      () => this.routing.table.partitionOf(partitionKey),
+      events.length,
+      (owner, remainingMs) => owner.append({ kind: 'append', streamId, partitionKey, expectedVersion, events: carried, ...(snapshot ? { snapshot } : {}), ...traced }, remainingMs),
+      trace,
     );
   }
 
@@ -238,13 +259,14 @@ export class KafkaEventStore implements EventStore {
    * answers "nothing stored": route again until the deadline. Each append or command settles
    * as one `append-settled` event.
    */
-  private async routed<T>(operation: string, streamId: string, route: () => number, events: number, send: (owner: Owner, remainingMs: number) => Promise<T>): Promise<T> {
+  private async routed<T>(operation: string, streamId: string, route: () => number, events: number, send: (owner: Owner, remainingMs: number) => Promise<T>, trace?: OperationTrace): Promise<T> {
     const began = performance.now();
     const deadline = Date.now() + this.settings.appendTimeoutMs;
     let where: Owner['where'] = 'remote';
     let partition = -1;
-    const settled = (outcome: string) => {
+    const settled = (outcome: string, result?: T, error?: unknown) => {
       if (operation !== 'grow' && this.instrumentation.active) this.instrumentation.emit({ type: 'append-settled', streamId, partition, owner: where, outcome, events, durationMs: Math.round((performance.now() - began) * 1000) / 1000 });
+      trace?.end({ partition, owner: where, outcome, ...(result ? { position: (result as unknown as AppendResult).position } : {}), ...(error === undefined ? {} : { error }) });
     };
     for (let attempt = 0; ; attempt++) {
       try {
@@ -254,11 +276,11 @@ export class KafkaEventStore implements EventStore {
         where = owner.where;
         const result = await send(owner, Math.max(1, deadline - Date.now()));
         if (where === 'remote' && operation !== 'grow') this.acknowledged(result as AppendResult);
-        settled('ok');
+        settled('ok', result);
         return result;
       } catch (error) {
         if (!(error instanceof OwnershipChangedError) || Date.now() + 50 >= deadline) {
-          settled((error as Partial<ScribeError>).code ?? 'ERROR');
+          settled((error as Partial<ScribeError>).code ?? 'ERROR', undefined, error);
           throw error;
         }
         await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** attempt)));
@@ -289,8 +311,15 @@ export class KafkaEventStore implements EventStore {
     const valid = executeArguments(name, streamId, command, options, this.settings.maxEventBytes);
     const { payload, partitionKey } = valid;
     const commandId = valid.commandId ?? randomUUID();
-    const result = await this.routed('execute', streamId, () => this.routing.table.partitionOf(partitionKey), 0, (owner, remainingMs) =>
-      owner.execute({ kind: 'command', streamId, partitionKey, decider: name, commandId, payload }, remainingMs),
+    const trace = this.tracer?.start({ kind: 'command', streamId, events: 0, decider: name });
+    const traced = trace?.carrier.traceparent === undefined ? {} : { trace: trace.carrier };
+    const result = await this.routed(
+      'execute',
+      streamId,
+      () => this.routing.table.partitionOf(partitionKey),
+      0,
+      (owner, remainingMs) => owner.execute({ kind: 'command', streamId, partitionKey, decider: name, commandId, payload, ...traced }, remainingMs),
+      trace,
     );
     if (result.events) return { nextExpectedVersion: result.nextExpectedVersion, position: result.position, events: result.events as readonly Event[] };
     return { ...result, events: (await this.commandEvents(commandId, streamId, partitionKey, result)) as Event[] };
@@ -366,6 +395,11 @@ export class KafkaEventStore implements EventStore {
   async subscribe(options: SubscribeOptions, handler: EventHandler): Promise<Subscription> {
     this.ensureOpen('subscribe');
     const { name, from, stopTimeoutMs } = subscribeArguments(options, handler, this.routing.table.partitions);
+    const { tracer } = this;
+    const given = handler;
+    // With tracing, each event is handled in a span that continues the trace it was appended in.
+    const group = name === undefined ? '' : `${this.layout.topics.events}.subscription.${name}`;
+    if (tracer) handler = (event) => tracer.handle(group, event, () => given(event));
     options = { ...(name === undefined ? {} : { name }), from, stopTimeoutMs };
     const { events } = this.layout.topics;
     const subscription = await Subscription.start(
@@ -407,7 +441,11 @@ export class KafkaEventStore implements EventStore {
       log: typeof given.log === 'function' ? (given.log as (line: string) => void) : (line: string) => this.notice(line),
     };
     const { events } = this.layout.topics;
-    const subscription = await BatchSubscription.start(this.connection, events, `${events}.subscription.${valid.name}`, valid, handler, this.read);
+    const { instrumentation } = this;
+    const lag = { get active() { return instrumentation.active; }, emit: instrumentation.emit, endOffsets: (partitions: number[]) => this.admin.endOffsets(events, partitions, 'read_committed') };
+    const { tracer } = this;
+    const traced: BatchHandler = tracer ? (batch) => tracer.handleBatch(`${events}.subscription.${valid.name}`, batch.events, async () => handler(batch)) : handler;
+    const subscription = await BatchSubscription.start(this.connection, events, `${events}.subscription.${valid.name}`, valid, traced, this.read, lag);
     this.subscriptions.add(subscription);
     void subscription.done.catch(() => undefined).finally(() => this.subscriptions.delete(subscription));
     return subscription;
@@ -429,6 +467,22 @@ export class KafkaEventStore implements EventStore {
     }
     if (!Array.isArray(positions)) throw new InvalidArgumentError('checkpoint', `must be a list of positions { partition, offset }, got ${describeValue(checkpoint)}`);
     return lagBehind(this.connection, this.admin, this.layout.topics.events, this.routing.table.partitions, positions);
+  }
+
+  /**
+   * Whether this process is fit for traffic, for a readiness probe: the store is open, and each
+   * partition it owns has a writer that takes appends; with its subscriptions' lag.
+   */
+  async health(): Promise<StoreHealth> {
+    const owned = this.ownedPartitions;
+    return storeHealth({
+      closed: this.closed,
+      writer: this.writers !== undefined,
+      owned,
+      writerState: (partition) => (this.writers?.writerFor(partition) ? this.writerStates.of(partition) : 'stopped'),
+      subscriptions: [...this.subscriptions].map((s) => s.progress()),
+      endOffsets: (partitions) => this.admin.endOffsets(this.layout.topics.events, partitions, 'read_committed'),
+    });
   }
 
   /**

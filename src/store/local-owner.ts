@@ -17,7 +17,7 @@ export function localOwner(writer: PartitionWriter, commands: CommandRunner): Ow
     execute: (request: CommandRequest, timeoutMs: number) =>
       answered(request.streamId, 'execute', writer.partition, timeoutMs, new Promise<CommandResult>((resolve, reject) =>
         commands.run(
-          { decider: request.decider, commandId: request.commandId, streamId: request.streamId, partitionKey: request.partitionKey, command: JSON.parse(request.payload) as unknown },
+          { decider: request.decider, commandId: request.commandId, streamId: request.streamId, partitionKey: request.partitionKey, command: JSON.parse(request.payload) as unknown, ...(request.trace ? { trace: request.trace } : {}) },
           writer,
           // A refusal reads the same as from another process's owner (the decider's error is its cause).
           { resolve, reject: (error: unknown) => reject(commandRefusal(error, request.streamId)) },

@@ -2,6 +2,8 @@
 // owner commits its answer to `<store>.replies` in the same transaction as the events, and
 // this process waits for it. A reply that does not come in time is an unknown outcome.
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { StoreEvent } from '../instrumentation/store-events.js';
 import { KafkaConsumer, KafkaProducer, type KafkaAdmin, type KafkaConnection, type KafkaOperationError } from '../kafka/index.js';
 import { kafkaErrorCodes } from '../kafka/errors.js';
 import { decodeReply, encodeRequest, type EncodedRecord } from '../owner-protocol/wire.js';
@@ -27,6 +29,7 @@ export class RemoteAppends {
     private readonly replies: KafkaConsumer,
     private readonly requester: string,
     private readonly topics: { readonly appends: string; readonly replies: string },
+    private readonly instrument: ((event: StoreEvent) => void) | undefined,
   ) {}
 
   static async start(
@@ -34,6 +37,8 @@ export class RemoteAppends {
     admin: KafkaAdmin,
     topics: { readonly appends: string; readonly replies: string },
     replyPartitions: number,
+    /** Reports each request's round trip (`request-answered`). */
+    instrument?: (event: StoreEvent) => void,
   ): Promise<RemoteAppends> {
     const requester = randomUUID();
     const partition = partitionForKey(requester, replyPartitions);
@@ -49,7 +54,7 @@ export class RemoteAppends {
       await replies.disconnect().catch(() => undefined);
       throw error;
     }
-    const remote = new RemoteAppends(producer, replies, requester, topics);
+    const remote = new RemoteAppends(producer, replies, requester, topics, instrument);
     remote.loop = remote.listen();
     return remote;
   }
@@ -67,6 +72,20 @@ export class RemoteAppends {
   }
 
   private async request(request: OwnerRequest, partition: number, timeoutMs: number): Promise<AppendResult> {
+    if (!this.instrument) return this.send(request, partition, timeoutMs);
+    const began = performance.now();
+    let outcome = 'ok';
+    try {
+      return await this.send(request, partition, timeoutMs);
+    } catch (error) {
+      outcome = (error as { code?: string }).code ?? 'ERROR';
+      throw error;
+    } finally {
+      this.instrument({ type: 'request-answered', partition, kind: request.kind, outcome, durationMs: Math.round((performance.now() - began) * 1000) / 1000 });
+    }
+  }
+
+  private async send(request: OwnerRequest, partition: number, timeoutMs: number): Promise<AppendResult> {
     const requestId = randomUUID();
     const deadline = Date.now() + timeoutMs;
     const streamId = request.kind === 'seal' ? '' : request.streamId;

@@ -46,6 +46,8 @@ export class Subscription implements StoreSubscription {
   /** Per partition, the record timestamp of the last message handled. */
   private readonly timestamps = new Map<number, number>();
   private lag: LagReport | undefined;
+  /** The consumer group; empty for an unnamed subscription. */
+  private group = '';
   private abandon: (error: Error) => void = () => undefined;
   private readonly abandonment = new Promise<never>((_, reject) => {
     this.abandon = reject;
@@ -80,7 +82,8 @@ export class Subscription implements StoreSubscription {
     instrument?: StoreEvents,
   ): Promise<Subscription> {
     const subscription = await Subscription.open(connection, topic, routing, endOffsets, options, handler, read);
-    if (instrument) subscription.lag = new LagReport(options.name ?? '', endOffsets, instrument);
+    subscription.group = options.name ?? '';
+    if (instrument) subscription.lag = new LagReport(subscription.group, endOffsets, instrument);
     return subscription;
   }
 
@@ -161,6 +164,11 @@ export class Subscription implements StoreSubscription {
   }
 
   /** The position of the last handled event of each partition. */
+  /** @internal Where it is, for `health()`: per partition the next offset to handle and the last handled record's time. */
+  progress(): SubscriptionProgress {
+    return { group: this.group, next: this.next, timestamps: this.timestamps };
+  }
+
   get lastPositions(): Position[] {
     return [...this.positions].map(([partition, offset]) => ({ partition, offset }));
   }
@@ -304,8 +312,15 @@ export class Subscription implements StoreSubscription {
   }
 }
 
+/** A subscription's place in the log, as `health()` reads it. */
+export interface SubscriptionProgress {
+  readonly group: string;
+  readonly next: ReadonlyMap<number, number>;
+  readonly timestamps: ReadonlyMap<number, number>;
+}
+
 /** Where a subscription reports its lag; `active` false: nobody listens, the ends are not asked for. */
-interface StoreEvents {
+export interface StoreEvents {
   readonly active: boolean;
   emit(event: StoreEvent): void;
 }
@@ -317,7 +332,7 @@ const lagEveryMs = 1_000;
  * A subscription's distance from the end of the partitions it handled, after a batch, at most
  * once a second (it asks the brokers for the ends). Records count transaction markers too.
  */
-class LagReport {
+export class LagReport {
   private last = 0;
   private asking = false;
 

@@ -6,7 +6,7 @@ import { loadAggregate } from '../aggregates/aggregate-state.js';
 import { CommandRunner, commandRefusal, validateDecision, type AnyDecider, type ExecuteResult } from '../aggregates/command-runner.js';
 import type { Decider, DomainEvent, LoadedState } from '../aggregates/decider.js';
 import { decideBatch, writtenResult, type AppendIntent } from '../appends/append-batch.js';
-import type { AppendOptions, EventHandler, EventStore, ExecuteOptions, HandleOptions, HandleResult, LoadOptions, ReadStreamOptions, SubscribeOptions, Subscription } from '../contract/event-store.js';
+import type { AppendOptions, EventHandler, EventStore, ExecuteOptions, HandleOptions, HandleResult, LoadOptions, ReadStreamOptions, StoreHealth, SubscribeOptions, Subscription } from '../contract/event-store.js';
 import { InvalidArgumentError } from '../errors.js';
 import { partitionForKey } from '../partitioning/murmur2.js';
 import { eventReader, unknownEventPolicies, type EventReader, type EventSchemas, type UnknownEventPolicy } from '../schemas/event-schemas.js';
@@ -52,6 +52,7 @@ export class InMemoryEventStore implements EventStore {
   private readonly read: EventReader;
   private readonly commands: CommandRunner;
   private readonly subscriptions = new Set<InMemorySubscription>();
+  private readonly subscriptionNames = new WeakMap<InMemorySubscription, string>();
   private readonly shared: SharedState;
 
   /** `shared` is internal: stores made by `another()` share the events. */
@@ -144,6 +145,7 @@ export class InMemoryEventStore implements EventStore {
     }
     const subscription = new InMemorySubscription(this.log, this.read, handler, group?.checkpoints ?? starts, group, stopTimeoutMs);
     this.subscriptions.add(subscription);
+    this.subscriptionNames.set(subscription, name ?? '');
     void subscription.done.catch(() => undefined).finally(() => this.subscriptions.delete(subscription));
     return subscription;
   }
@@ -206,6 +208,24 @@ export class InMemoryEventStore implements EventStore {
       ),
     );
     return result as ExecuteResult<Event>;
+  }
+
+  /** Always ready while open: in memory every partition is owned here and its writer never waits. */
+  async health(): Promise<StoreHealth> {
+    const partitions = Array.from({ length: this.log.partitions }, (_, partition) => partition);
+    const lag = this.closed
+      ? []
+      : [...this.subscriptions].flatMap((subscription) =>
+          subscription.behind().map(({ partition, events }) => ({ subscription: this.subscriptionNames.get(subscription) ?? '', partition, events, seconds: 0 })),
+        );
+    return {
+      ready: !this.closed,
+      reasons: this.closed ? ['the store is closed'] : [],
+      writer: true,
+      ownedPartitions: partitions,
+      writers: partitions.map((partition) => ({ partition, state: this.closed ? 'closed' : 'ready', ready: !this.closed })),
+      lag,
+    };
   }
 
   async close(): Promise<void> {

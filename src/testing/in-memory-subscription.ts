@@ -48,6 +48,11 @@ export class InMemorySubscription implements Subscription {
     this.abandonment.catch(() => undefined);
   }
 
+  /** @internal Per partition, the events not handled yet (for `health()`). */
+  behind(): { partition: number; events: number }[] {
+    return [...this.next].map(([partition, next]) => ({ partition, events: Math.max(0, this.log.end(partition) - next) }));
+  }
+
   get done(): Promise<void> {
     return Promise.race([this.loop, this.abandonment]);
   }

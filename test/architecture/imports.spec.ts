@@ -57,6 +57,26 @@ describe('the architecture', () => {
     for (const part of partsImportedBy('contract')) expect(['aggregates', 'streams']).toContain(part);
   });
 
+  it("scribe's main entry loads neither prom-client nor OpenTelemetry: they are optional, for scribe/metrics and scribe/opentelemetry", () => {
+    const seen = new Set<string>();
+    const pending = [join(src, 'index.ts')];
+    const external = new Set<string>();
+    while (pending.length > 0) {
+      const file = pending.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      for (const i of importsOf(file)) {
+        if (i.typeOnly) continue;
+        if (i.to.startsWith(src)) pending.push(i.to.replace(/\.js$/, '.ts'));
+        else if (!i.to.startsWith('node:')) external.add(i.to);
+      }
+    }
+    expect(seen.size).toBeGreaterThan(20);
+    expect([...seen].map(partOf)).not.toContain('metrics');
+    expect([...seen].map(partOf)).not.toContain('tracing');
+    expect([...external].filter((name) => name === 'prom-client' || name.startsWith('@opentelemetry/'))).toEqual([]);
+  });
+
   it('scribe/testing loads neither the Kafka client nor LevelDB', () => {
     const seen = new Set<string>();
     const pending = [join(src, 'testing/index.ts')];

@@ -19,6 +19,17 @@ const samples = {
   'index-caught-up': { type: 'index-caught-up', partition: 3, offset: 1_200, behind: 0 },
   'subscription-lag': { type: 'subscription-lag', group: 'bank.events.subscription.balances', partition: 3, events: 40, seconds: 1.5 },
   notice: { type: 'notice', message: 'index .scribe/bank: reused, catching up from its checkpoints' },
+  'request-answered': { type: 'request-answered', partition: 3, kind: 'append', outcome: 'WRONG_EXPECTED_VERSION', durationMs: 7.25 },
+  'request-served': { type: 'request-served', partition: 3, kind: 'command', streamId: 'acc-1', outcome: 'ok', offset: '991', durationMs: 5.5, trace: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } },
+  'kafka-statistics': {
+    type: 'kafka-statistics',
+    client: 'scribe-bank-consumer',
+    role: 'consumer',
+    queuedMessages: 17,
+    queuedBytes: 4_352,
+    brokers: [{ broker: '127.0.0.1:9092', rttAvgSeconds: 0.0012, rttP99Seconds: 0.004, requestsQueued: 1, requestsInFlight: 2 }],
+    consumerLag: 250,
+  },
 } satisfies { [Type in StoreEventType]: Extract<StoreEvent, { type: Type }> };
 
 describe('the instrumentation fan-out', () => {

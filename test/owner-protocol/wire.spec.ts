@@ -30,6 +30,19 @@ describe('requests to the owner', () => {
     expect(decodeRequest(earlier({ streamId: 's', expectedVersion: 0, events: [{ id: 'e', type: 'T', data: 'e30=', contentType: 'application/json' }] }, 'k'))).toMatchObject({ kind: 'append', streamId: 's', partitionKey: 'k', expectedVersion: 0 });
   });
 
+  it("carries the requester's trace context in W3C headers, and reads requests without one as before", () => {
+    const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'vendor=abc' };
+    const append: RemoteRequest = { ...envelope, kind: 'append', streamId: 's-1', partitionKey: 's-1', expectedVersion: 0, events: [event], trace };
+    const record = encodeRequest(append);
+    expect(record.headers).toContainEqual({ traceparent: trace.traceparent });
+    expect(record.headers).toContainEqual({ tracestate: 'vendor=abc' });
+    expect(decodeRequest(asMessage(record))).toEqual(append);
+    const command: RemoteRequest = { ...envelope, kind: 'command', streamId: 's-2', partitionKey: 's-2', decider: 'account', commandId: 'c-1', payload: '{}', trace: { traceparent: trace.traceparent } };
+    expect(decodeRequest(asMessage(encodeRequest(command)))).toEqual(command);
+    // A request of an owner of the version before this one (no trace headers) has no trace.
+    expect(decodeRequest(asMessage(encodeRequest({ ...append, trace: undefined } as RemoteRequest)))).not.toHaveProperty('trace');
+  });
+
   it('skips a record that is not a request', () => {
     expect(decodeRequest({ value: Buffer.from('{}'), headers: [] })).toBeUndefined();
     expect(decodeRequest(asMessage({ value: Buffer.from('not json'), headers: [{ 'scribe.requester': 'r' }, { 'scribe.request': 'q' }] }))).toBeUndefined();

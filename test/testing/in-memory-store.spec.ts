@@ -12,6 +12,24 @@ async function until(check: () => boolean): Promise<void> {
 }
 
 describe('InMemoryEventStore', () => {
+  it('is healthy while open: it owns every partition, its writers are ready, its subscriptions report their lag', async () => {
+    const store = new InMemoryEventStore({ partitions: 2 });
+    await store.append('s-1', [{ type: 'A', data: {} }, { type: 'B', data: {} }], { expectedVersion: 'no_stream' });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const subscription = await store.subscribe({ name: 'slow', from: 'start' }, () => held);
+    const health = await store.health();
+    expect(health).toMatchObject({ ready: true, reasons: [], writer: true, ownedPartitions: [0, 1] });
+    expect(health.writers).toEqual([{ partition: 0, state: 'ready', ready: true }, { partition: 1, state: 'ready', ready: true }]);
+    // The handler holds the first event: the stream's partition has both events still to handle.
+    const partition = store.partitionOf('s-1');
+    expect(health.lag).toContainEqual({ subscription: 'slow', partition, events: 2, seconds: 0 });
+    release();
+    await subscription.stop();
+    await store.close();
+    expect(await store.health()).toMatchObject({ ready: false, reasons: ['the store is closed'], lag: [] });
+  });
+
   it('refuses bad options naming them', () => {
     expect(() => new InMemoryEventStore({ partitions: 0 })).toThrow(InvalidArgumentError);
     expect(() => new InMemoryEventStore({ schemas: {} as never })).toThrow(/schemas: must be an EventSchemas/);
