@@ -14,19 +14,6 @@ export function json(value: unknown, indent?: number): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), indent);
 }
 
-export function eventJson(event: RecordedEvent): Record<string, unknown> {
-  return {
-    streamId: event.streamId,
-    version: event.version,
-    type: event.type,
-    id: event.id,
-    data: event.data,
-    metadata: event.metadata,
-    position: event.position,
-    timestamp: event.timestamp.toISOString(),
-    ...(event.schemaVersion === undefined ? {} : { schemaVersion: event.schemaVersion }),
-  };
-}
 
 /** One event as one line: where it is, what it is, its data (and metadata when it has any). */
 export function eventLine(event: RecordedEvent): string {

@@ -8,7 +8,8 @@ import { integerFlag, streamArgument } from './arguments.js';
 import { appendCommand } from './append-command.js';
 import { showIndexProgress } from './index-progress.js';
 import { withConnectionFlags, type ConnectionFlags } from './connection-flags.js';
-import { eventJson, eventLine, json, note, out, type JsonFlag } from './output.js';
+import { eventView } from '../operator/event-view.js';
+import { eventLine, json, note, out, type JsonFlag } from './output.js';
 import { untilInterrupted, withStore } from './store-session.js';
 
 interface StoreFlag {
@@ -16,7 +17,7 @@ interface StoreFlag {
 }
 
 function printer(options: JsonFlag): (event: RecordedEvent) => void {
-  return options.json ? (event) => out(json(eventJson(event))) : (event) => out(eventLine(event));
+  return options.json ? (event) => out(json(eventView(event))) : (event) => out(eventLine(event));
 }
 
 /** Waits until `count` reaches `max` (when given) or the process is interrupted. */

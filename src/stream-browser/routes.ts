@@ -4,13 +4,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidArgumentError } from '../errors.js';
 import type { KafkaAdmin } from '../kafka/index.js';
+import { eventView } from '../operator/event-view.js';
 import { ownersByPartition } from '../operator/store-description.js';
 import type { StreamCatalog } from '../operator/stream-catalog.js';
 import { listSubscriptions, subscriptionLag } from '../operator/subscriptions.js';
 import { writerGroupId } from '../ownership/writer-group.js';
 import type { KafkaEventStore } from '../store/event-store.js';
 import { topicNames } from '../store/topics.js';
-import type { RecordedEvent } from '../streams/event.js';
 import type { ExpectedVersion } from '../streams/expected-version.js';
 
 export interface BrowserContext {
@@ -28,18 +28,6 @@ export interface Route {
   readonly stream?: (url: URL, request: IncomingMessage, response: ServerResponse) => void;
 }
 
-export function eventView(event: RecordedEvent) {
-  return {
-    streamId: event.streamId,
-    version: event.version,
-    type: event.type,
-    id: event.id,
-    data: event.data,
-    metadata: event.metadata,
-    position: event.position,
-    timestamp: event.timestamp.toISOString(),
-  };
-}
 
 function count(url: URL, name: string, fallback: number, max: number): number {
   const value = url.searchParams.get(name);
