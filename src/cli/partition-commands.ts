@@ -28,7 +28,8 @@ export async function openStore(options: StoreOptions, run: (store: KafkaEventSt
       throw new InvalidArgumentError('--store', `no store "${store}" at ${brokers.join(',')} (its topic ${topicNames(store).events} does not exist)`);
     }
   } finally {
-    await admin.disconnect();
+    // A refused first call may still run in librdkafka: parked after a second rather than waited for.
+    await admin.disconnect(1_000);
   }
   // Its index is only needed for this command.
   const dataDir = mkdtempSync(join(tmpdir(), 'scribe-cli-'));

@@ -102,6 +102,21 @@ describe('connecting to a secured cluster', () => {
     await expect.poll(() => parkedClients(), { timeout: 20_000 }).toEqual([]);
   });
 
+  it('a client without TLS at the TLS listener fails the connect within seconds with TLS_FAILED (protocol-mismatch) naming kafka.tls, nothing left running', async () => {
+    const plain: ConnectOptions = { brokers: cluster.brokers, store: 'plain-store', dataDir: mkdtempSync(join(tmpdir(), 'scribe-secure-')) };
+    dataDirs.push(plain.dataDir!);
+    for (const kafka of [undefined, { tls: false, sasl: { mechanism: 'SCRAM-SHA-512', username: probe.name, password: probe.password } }] as const) {
+      const started = Date.now();
+      const error = await failure(() => EventStore.connect({ ...plain, ...(kafka ? { kafka } : {}) }));
+      expect(error).toBeInstanceOf(TlsError);
+      expect(error).toMatchObject({ code: 'TLS_FAILED', failure: 'protocol-mismatch' });
+      expect(error.message).toContain(`the listener at ${cluster.brokers[0]} speaks TLS`);
+      expect(error.message).toMatch(/kafka\.tls/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    }
+    await expect.poll(() => parkedClients(), { timeout: 30_000 }).toEqual([]);
+  });
+
   it('a broker certificate from an unknown CA fails with TLS_FAILED (unknown-ca) and says to give kafka.tls.ca', async () => {
     const error = await failure(() => EventStore.connect({ ...options('tls-store', operator), kafka: { ...security(operator), tls: true } }));
     expect(error).toBeInstanceOf(TlsError);
@@ -198,12 +213,20 @@ describe('least privilege: the ACLs of `scribe acls` per role', () => {
       const subscription = await readerStore.subscribe({ name: 'report', from: 'start' }, async (event) => void seen.push(event.streamId));
       await expect.poll(() => seen.includes('w-1'), { timeout: 15_000 }).toBe(true);
       await subscription.stop();
-      // A reader may not append: its producer gets no producer id, nothing is stored. (Scribe
-      // cannot tell that from a lost send yet: the outcome is reported unknown.)
-      const before = await endOffsets(`${store}.appends`);
-      const refused = await failure(() => readerStore.append('r-1', [{ type: 'Opened', data: {} }], { expectedVersion: 'any', }));
-      expect(['APPEND_REFUSED', 'APPEND_OUTCOME_UNKNOWN']).toContain((refused as { code?: string }).code);
-      expect(await endOffsets(`${store}.appends`)).toEqual(before);
+      // A reader may not append: its append goes to the owner through `<store>.appends`, which
+      // it may not write (the broker refuses its producer an id). It is told so at once, with the
+      // topic and the operation, and nothing reaches any of the store's topics.
+      const raw = ['appends', 'events', 'replies', 'snapshots'].map((t) => `${store}.${t}`);
+      const before = await Promise.all(raw.map(endOffsets));
+      for (const streamId of ['r-1', 'w-1']) {
+        const started = Date.now();
+        const refused = await failure(() => readerStore.append(streamId, [{ type: 'Opened', data: {} }], { expectedVersion: 'any' }));
+        expect(refused).toBeInstanceOf(AuthorizationError);
+        expect(refused).toMatchObject({ code: 'AUTHORIZATION_FAILED', resourceType: 'TOPIC', aclOperation: 'WRITE', resource: `${store}.appends`, retriable: false });
+        expect(refused.message).toMatch(/scribe acls/);
+        expect(Date.now() - started).toBeLessThan(5_000);
+      }
+      expect(await Promise.all(raw.map(endOffsets))).toEqual(before);
     } finally {
       await readerStore.close();
     }
@@ -283,6 +306,20 @@ describe('the CLI on a secured cluster', () => {
     expect(stderr).toMatch(/\(AUTHENTICATION_FAILED\)/);
     expect(stderr).not.toContain('cli-wrong-secret-7');
     for (const text of [applied.stdout, applied.stderr, status.stdout, status.stderr]) expect(text).not.toContain(cluster.secure!.admin.password);
+  });
+
+  it('a command without TLS at the TLS listener says so and exits within seconds; `projections status` takes the connection flags too', async () => {
+    const scribe = (...args: string[]) => run('node', ['bin/scribe.js', ...args], { env: { ...process.env, KAFKA_BROKERS: '', KAFKA_CONFIG_FILE: '' } });
+    const started = Date.now();
+    const plain = await failure(() => scribe('partitions', 'status', '--store', 'cli-store', '--brokers', cluster.bootstrap));
+    const stderr = (plain as Error & { stderr: string }).stderr;
+    expect(stderr).toMatch(/\(TLS_FAILED\)/);
+    expect(stderr).toContain(`the listener at ${cluster.brokers[0]} speaks TLS`);
+    expect(stderr).toMatch(/--tls/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const config = cluster.writeAdminProperties();
+    const projections = await scribe('projections', 'status', '--store', 'cli-store', '--config', config, '--schema', 'scribe_secure_none');
+    expect(projections.stdout).toMatch(/no projections in schema scribe_secure_none/);
   });
 
   it('no password of any user appears in any log line or error message of this file', () => {
