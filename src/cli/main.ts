@@ -14,6 +14,6 @@ aclCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = error instanceof ScribeError ? ` (${error.code})` : '';
-  // Exits once said: a Kafka call librdkafka still runs (a refused connect) would keep the process up to its own timeout.
-  process.stderr.write(`scribe: ${error instanceof Error ? error.message : String(error)}${code}\n`, () => process.exit(1));
+  process.stderr.write(`scribe: ${error instanceof Error ? error.message : String(error)}${code}\n`);
+  process.exitCode = 1;
 });

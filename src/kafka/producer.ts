@@ -43,35 +43,6 @@ const fatalCauseWaitMs = 2_000;
 /** A record that fails with these never left the client: fatal before sending, purged from the queue. */
 const notSentCodes = new Set<number>([kafkaErrorCodes.ERR__FATAL, kafkaErrorCodes.ERR__PURGE_QUEUE]);
 
-/**
- * librdkafka's FATAL log line (level 0, whatever log_level says): the only place that says why a
- * producer became unusable; -150 and the 'event.error' that follows carry no cause.
- */
-class FatalCause {
-  private cause: string | undefined;
-  private readonly waiters = new Set<(cause: string) => void>();
-
-  saw(message: string): void {
-    if (this.cause !== undefined) return;
-    this.cause = message;
-    for (const wake of this.waiters) wake(message);
-    this.waiters.clear();
-  }
-
-  /** The cause, waiting up to `ms` for it. */
-  known(ms: number): Promise<string | undefined> {
-    if (this.cause !== undefined) return Promise.resolve(this.cause);
-    return new Promise((resolve) => {
-      const wake = (cause: string | undefined) => {
-        clearTimeout(timer);
-        this.waiters.delete(wake as (cause: string) => void);
-        resolve(cause);
-      };
-      const timer = setTimeout(() => wake(undefined), ms);
-      this.waiters.add(wake as (cause: string) => void);
-    });
-  }
-}
 const idleConnectionMs = 15_000;
 
 export class KafkaProducer {
@@ -235,4 +206,34 @@ function disconnectProducer(client: rdkafka.Producer, flushMs: number): Promise<
   if (!client.isConnected()) return Promise.resolve();
   client.setPollInBackground(false);
   return new Promise<void>((resolve) => client.disconnect(flushMs, () => resolve()));
+}
+
+/**
+ * librdkafka's FATAL log line (level 0, whatever log_level says): the only place that says why a
+ * producer became unusable; -150 and the 'event.error' that follows carry no cause.
+ */
+class FatalCause {
+  private cause: string | undefined;
+  private readonly waiters = new Set<(cause: string) => void>();
+
+  saw(message: string): void {
+    if (this.cause !== undefined) return;
+    this.cause = message;
+    for (const wake of this.waiters) wake(message);
+    this.waiters.clear();
+  }
+
+  /** The cause, waiting up to `ms` for it. */
+  known(ms: number): Promise<string | undefined> {
+    if (this.cause !== undefined) return Promise.resolve(this.cause);
+    return new Promise((resolve) => {
+      const wake = (cause: string | undefined) => {
+        clearTimeout(timer);
+        this.waiters.delete(wake as (cause: string) => void);
+        resolve(cause);
+      };
+      const timer = setTimeout(() => wake(undefined), ms);
+      this.waiters.add(wake as (cause: string) => void);
+    });
+  }
 }
