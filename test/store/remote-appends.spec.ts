@@ -42,6 +42,16 @@ describe('a request to the owner that the broker refuses', () => {
     expect(error).toBeInstanceOf(AppendOutcomeUnknownError);
   });
 
+  it('a send the broker never acknowledges ends at the append timeout as an unknown outcome (not at librdkafka\'s 5 minutes)', async () => {
+    const remote = failingWith(codes.ERR__MSG_TIMED_OUT);
+    (remote as unknown as { producer: { send: () => Promise<never> } }).producer.send = () => new Promise<never>(() => undefined);
+    const started = Date.now();
+    const error = await remote.ownerOf(0).append(append, 300).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppendOutcomeUnknownError);
+    expect((error as Error).message).toMatch(/not acknowledged by the broker within 300 ms/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
   it('a request larger than the appends topic accepts is refused before it is sent', async () => {
     let sent = 0;
     const remote = failingWith(codes.ERR__MSG_TIMED_OUT);
