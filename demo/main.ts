@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { EventStore, type RecordedEvent } from '../src/index.js';
+import { securityFromEnvironment, validateKafkaSecurity } from '../src/kafka/index.js';
 import { connectToKafka } from '../src/local-kafka/index.js';
 import { openPool } from '../src/projections/index.js';
 import { accountIds, evolve, type Account } from './bank.js';
@@ -23,6 +24,9 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 // Before Kafka starts: an unreachable PostgreSQL is said at once, with where it was looked for.
 const pool = await openPool();
 const kafka = await connectToKafka({ name: 'demo', log: (line) => say(`  kafka: ${line}`) });
+// Every client below (the teller and read-model processes too) takes its security from the KAFKA_* environment.
+const security = securityFromEnvironment();
+say(`Kafka at ${kafka.brokers.join(',')}: ${security ? validateKafkaSecurity(security.options)!.summary : 'PLAINTEXT'}`);
 let exitCode = 0;
 const name = `bank-${randomUUID().slice(0, 8)}`;
 const schema = `demo_${name.replace('-', '_')}`;

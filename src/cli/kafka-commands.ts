@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '../errors.js';
 import { LocalKafkaCluster } from '../local-kafka/index.js';
+import { newPassword } from '../local-kafka/secure-cluster.js';
 import { clusterNameFlag, clusterSizeFlag, integerFlag, nodeActionArgument, nodeActions } from './arguments.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -30,7 +31,8 @@ export function kafkaCommands(program: Command): void {
       log(`export KAFKA_BROKERS=${cluster.bootstrap}`);
       if (properties && secure) {
         log(`export KAFKA_CONFIG_FILE=${properties}   # SASL_SSL, SCRAM-SHA-512 as the super user "${secure.admin.name}", CA ${secure.caFile}`);
-        log(`scribe acls --store <store> --principal User:<name> --role writer --apply --config ${properties}   # then give an application its own user`);
+        log(`scribe kafka user <name> --name ${name}   # an application's own user (its client properties file), then:`);
+        log(`scribe acls --store <store> --principal User:<name> --role writer --apply --config ${properties}`);
       }
     });
 
@@ -58,6 +60,27 @@ export function kafkaCommands(program: Command): void {
       for (const id of cluster.nodeIds) {
         log(`node ${id}: ${cluster.isRunning(id) ? `running, pid ${cluster.pid(id)}` : 'stopped'}`);
       }
+    });
+
+  kafka
+    .command('user')
+    .description('add a SCRAM-SHA-512 user with a fresh password to a secured cluster (--secure); writes its client properties, prints the file')
+    .argument('<username>', "letters, digits, '.', '_' or '-'")
+    .option('--name <name>', 'which cluster', 'default')
+    .action(async (username: string, options: { name: string }) => {
+      if (!/^[A-Za-z0-9._-]{1,64}$/.test(username)) throw new InvalidArgumentError('<username>', `${JSON.stringify(username.slice(0, 70))} must be 1-64 letters, digits, '.', '_' or '-'`);
+      if (username === 'admin') throw new InvalidArgumentError('<username>', '"admin" is the super user the cluster starts with');
+      const name = clusterNameFlag(options.name);
+      const cluster = LocalKafkaCluster.find(name);
+      if (!cluster) throw new Error(`cluster "${name}" is not running`);
+      if (!cluster.secure) throw new InvalidArgumentError('--name', `cluster "${name}" is not secured (start it with --secure)`);
+      const user = { name: username, password: newPassword() };
+      await cluster.addUser(user);
+      const file = cluster.writeUserProperties(user);
+      process.stdout.write(`${file}\n`);
+      log(`user "${username}" added; it has no ACLs yet: grant a role with`);
+      log(`  scribe acls --store <store> --principal User:${username} --role writer|reader|admin --apply --config ${cluster.writeAdminProperties()}`);
+      log(`export KAFKA_CONFIG_FILE=${file}   # SASL_SSL, SCRAM-SHA-512 as "${username}" (the password is only in this file)`);
     });
 
   const actions: Record<(typeof nodeActions)[number], (c: LocalKafkaCluster, id: number) => unknown> = {

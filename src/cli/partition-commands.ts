@@ -25,10 +25,13 @@ export async function openStore(options: StoreOptions, run: (store: KafkaEventSt
   const admin = KafkaAdmin.connect(connection);
   try {
     if (!(await admin.listTopics()).includes(topicNames(store).events)) {
-      throw new InvalidArgumentError('--store', `no store "${store}" at ${brokers.join(',')} (its topic ${topicNames(store).events} does not exist)`);
+      // A secured cluster lists only the topics the principal may describe.
+      const hidden = connection.security ? ', or this principal may not see it: a topic without an ACL of the principal is not listed (`scribe acls` prints what each role needs)' : '';
+      throw new InvalidArgumentError('--store', `no store "${store}" at ${brokers.join(',')} (its topic ${topicNames(store).events} does not exist${hidden})`);
     }
   } finally {
-    await admin.disconnect();
+    // A refused first call may still run in librdkafka: parked after a second rather than waited for.
+    await admin.disconnect(1_000);
   }
   // Its index is only needed for this command.
   const dataDir = mkdtempSync(join(tmpdir(), 'scribe-cli-'));

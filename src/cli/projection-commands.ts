@@ -7,6 +7,7 @@ import { openPool } from '../projections/connection.js';
 import { parkedEvents, projectionNames, projectionStatus, rebuildProjection, replayParked, type ProjectionStatus } from '../projections/admin.js';
 import { defaultSchema, tablesIn } from '../projections/schema.js';
 import { validateName } from '../store/validation.js';
+import { withConnectionFlags } from './connection-flags.js';
 import { openStore, type StoreOptions } from './partition-commands.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -51,12 +52,11 @@ function printStatus(status: ProjectionStatus): void {
 export function projectionCommands(program: Command): void {
   const projections = program.command('projections').description('read models kept in PostgreSQL by projection runners: status, rebuild, parked events');
 
-  projections
-    .command('status')
+  // The lag is read from Kafka: the connection flags of every command that talks to it.
+  withConnectionFlags(projections.command('status'))
     .description("each projection's state, and per partition its position, lag in events and seconds, and the runner holding it")
     .argument('[name]', 'one projection (default: all)')
     .requiredOption('--store <name>', 'the store (its topic prefix)')
-    .option('--brokers <list>', 'host:port,... (default KAFKA_BROKERS)')
     .option('--schema <name>', `the PostgreSQL schema of the projection tables (default ${defaultSchema})`)
     .action(async (name: string | undefined, options: StoreOptions & SchemaOption) => {
       const schema = schemaFlag(options);

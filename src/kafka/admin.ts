@@ -4,6 +4,7 @@ import { baseConfig, type KafkaConnection } from './config.js';
 import { kafkaError, kafkaErrorCodes, type CallResources } from './errors.js';
 import { NativeClient } from './native-client.js';
 import { securityWatch, type SecurityWatch } from './security-watch.js';
+import { plainListenerCheck, type PlainListenerCheck } from './listener-probe.js';
 
 const settlingCodes = new Set<number>([
   kafkaErrorCodes.ERR__NOENT,
@@ -55,6 +56,8 @@ export class KafkaAdmin {
     private readonly client: rdkafka.IAdminClient,
     private readonly timeoutMs: number,
     security: SecurityWatch | undefined,
+    /** A client without TLS: its first calls are checked against a TLS listener (the first client a connect or the CLI makes). */
+    private readonly listener: PlainListenerCheck | undefined,
   ) {
     this.native = new NativeClient('admin client', security);
   }
@@ -62,7 +65,7 @@ export class KafkaAdmin {
   static connect(connection: KafkaConnection, timeoutMs = 15_000): KafkaAdmin {
     const security = securityWatch('admin client', connection.security);
     const client = rdkafka.AdminClient.create(baseConfig(connection, 'admin') as rdkafka.GlobalConfig, security?.handlers() as never);
-    return new KafkaAdmin(client, timeoutMs, security);
+    return new KafkaAdmin(client, timeoutMs, security, plainListenerCheck('admin client', connection.brokers, connection.security));
   }
 
   /** Creates the topic; a topic that already exists is left as it is. Returns whether it was created. */
@@ -270,7 +273,8 @@ export class KafkaAdmin {
   }
 
   private call<T>(operation: string, start: (done: (error: LibrdKafkaError | null | undefined, value: T) => void) => void, resources?: CallResources): Promise<T> {
-    return this.native.call<T>(operation, this.timeoutMs + 2_000, (done) => start((error, value) => done(error, value)), [], resources);
+    const call = this.native.call<T>(operation, this.timeoutMs + 2_000, (done) => start((error, value) => done(error, value)), [], resources);
+    return this.listener ? this.listener.race(call) : call;
   }
 }
 

@@ -110,8 +110,10 @@ export class AuthorizationError extends KafkaOperationError {
     readonly aclOperation: string,
     /** The resource's name when Scribe knows it (a topic, a group, a transactional id). */
     readonly resource: string | undefined,
+    /** What the broker refused, when it is not the operation itself (a producer id). */
+    detail?: string,
   ) {
-    super(operation, error, `${operation}: not authorized to ${aclOperation} ${resourceType} ${resource ?? '(name not reported by the broker)'} (librdkafka code ${error.code}): ${aclHint}`);
+    super(operation, error, `${operation}: not authorized to ${aclOperation} ${resourceType} ${resource ?? '(name not reported by the broker)'} (librdkafka code ${error.code}${detail ? `; ${detail}` : ''}): ${aclHint}`);
   }
 }
 

@@ -4,7 +4,7 @@ import rdkafka, { type DeliveryReport, type LibrdKafkaError, type MessageHeader 
 import { baseConfig, forwardStatistics, statisticsConfig, type KafkaConnection } from './config.js';
 import type { KafkaConsumer } from './consumer.js';
 import { refreshTopicMetadata } from './metadata.js';
-import { kafkaError, kafkaErrorCodes } from './errors.js';
+import { AuthorizationError, kafkaError, kafkaErrorCodes } from './errors.js';
 import { NativeClient } from './native-client.js';
 import { securityWatch } from './security-watch.js';
 
@@ -38,6 +38,11 @@ interface PendingDelivery {
 }
 
 const defaultTransactionTimeoutMs = 10_000;
+/** How long a fatal produce waits for librdkafka's log line that says why. */
+const fatalCauseWaitMs = 2_000;
+/** A record that fails with these never left the client: fatal before sending, purged from the queue. */
+const notSentCodes = new Set<number>([kafkaErrorCodes.ERR__FATAL, kafkaErrorCodes.ERR__PURGE_QUEUE]);
+
 const idleConnectionMs = 15_000;
 
 export class KafkaProducer {
@@ -45,12 +50,14 @@ export class KafkaProducer {
     private readonly client: rdkafka.Producer,
     private readonly native: NativeClient,
     private readonly transactionalId: string | undefined,
+    private readonly fatal: FatalCause,
   ) {
     client.on('delivery-report', (error: LibrdKafkaError | null, report: DeliveryReport) => {
       const pending = report.opaque as PendingDelivery | undefined;
       if (!pending) return;
-      if (error) pending.reject(kafkaError('produce', error, { TOPIC: report.topic }));
-      else pending.resolve({ topic: report.topic, partition: report.partition, offset: report.offset });
+      if (!error) pending.resolve({ topic: report.topic, partition: report.partition, offset: report.offset });
+      else if (this.transactional || !notSentCodes.has(error.code)) pending.reject(kafkaError('produce', error, { TOPIC: report.topic }));
+      else void this.fatalProduceError(error, report.topic).then((classified) => pending.reject(classified));
     });
   }
 
@@ -81,6 +88,10 @@ export class KafkaProducer {
     };
     const client = new rdkafka.Producer(config);
     forwardStatistics(options, client);
+    const fatal = new FatalCause();
+    client.on('event.log', (entry: { fac?: string; message?: string }) => {
+      if (entry.fac === 'FATAL') fatal.saw(String(entry.message));
+    });
     const name = `producer ${String(config['client.id'])}`;
     const security = securityWatch(name, options.security);
     security?.watch(client);
@@ -92,7 +103,7 @@ export class KafkaProducer {
       throw error;
     }
     client.setPollInBackground(true);
-    return new KafkaProducer(client, native, options.transactionalId);
+    return new KafkaProducer(client, native, options.transactionalId, fatal);
   }
 
   get transactional(): boolean {
@@ -115,8 +126,32 @@ export class KafkaProducer {
         setTimeout(() => this.produceWithBackpressure(record, pending, since), 2);
         return;
       }
-      pending.reject(error);
+      if (this.transactional || (error as { kafkaCode?: number }).kafkaCode !== kafkaErrorCodes.ERR__FATAL) return pending.reject(error);
+      void this.fatalProduceError({ message: 'Local: Fatal error', code: kafkaErrorCodes.ERR__FATAL }, record.topic).then((classified) => pending.reject(classified));
     }
+  }
+
+  /**
+   * The produce error of an idempotent producer's record that never left it (fatal, -150, or
+   * purged from the queue after a fatal error, -152), with the fatal error's cause. A producer the
+   * broker refused an id has the cause only in librdkafka's log: without a producer id nothing
+   * was ever sent, so the refusal is definite and, when it is an authorization failure, an
+   * AuthorizationError naming the topic and WRITE (KIP-679: WRITE on a topic is what an
+   * idempotent producer needs). Transactional producers keep their path (the writer's classifier).
+   */
+  private async fatalProduceError(error: { message: string; code: number }, topic: string): Promise<Error> {
+    // The produce learns of the fatal state at once, the log line comes through the event queue;
+    // a record purged from the queue (never sent) may have been purged by a disconnect instead.
+    const cause = await this.fatal.known(error.code === kafkaErrorCodes.ERR__FATAL ? fatalCauseWaitMs : 250);
+    if (cause !== undefined && /acquire (idempotence )?PID/i.test(cause)) {
+      const refusal = /(Cluster|Topic|Transactional Id) authorization failed/i.exec(cause);
+      if (refusal) {
+        const kafkaCode = /cluster/i.test(refusal[1]!) ? kafkaErrorCodes.ERR_CLUSTER_AUTHORIZATION_FAILED : /topic/i.test(refusal[1]!) ? kafkaErrorCodes.ERR_TOPIC_AUTHORIZATION_FAILED : kafkaErrorCodes.ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        const detail = `the broker refused this producer an id (${refusal[0]}), so nothing was sent; an idempotent producer needs WRITE on a topic (KIP-679)`;
+        return new AuthorizationError('produce', { message: cause, code: kafkaCode, errno: kafkaCode, origin: 'broker' }, 'TOPIC', 'WRITE', topic, detail);
+      }
+    }
+    return kafkaError('produce', { ...error, message: cause === undefined ? error.message : `${error.message} (${cause})` }, { TOPIC: topic });
   }
 
   /** Reads the topic's metadata now, so that partitions added since are known to `send`. */
@@ -173,4 +208,34 @@ function disconnectProducer(client: rdkafka.Producer, flushMs: number): Promise<
   if (!client.isConnected()) return Promise.resolve();
   client.setPollInBackground(false);
   return new Promise<void>((resolve) => client.disconnect(flushMs, () => resolve()));
+}
+
+/**
+ * librdkafka's FATAL log line (level 0, whatever log_level says): the only place that says why a
+ * producer became unusable; -150 and the 'event.error' that follows carry no cause.
+ */
+class FatalCause {
+  private cause: string | undefined;
+  private readonly waiters = new Set<(cause: string) => void>();
+
+  saw(message: string): void {
+    if (this.cause !== undefined) return;
+    this.cause = message;
+    for (const wake of this.waiters) wake(message);
+    this.waiters.clear();
+  }
+
+  /** The cause, waiting up to `ms` for it. */
+  known(ms: number): Promise<string | undefined> {
+    if (this.cause !== undefined) return Promise.resolve(this.cause);
+    return new Promise((resolve) => {
+      const wake = (cause: string | undefined) => {
+        clearTimeout(timer);
+        this.waiters.delete(wake as (cause: string) => void);
+        resolve(cause);
+      };
+      const timer = setTimeout(() => wake(undefined), ms);
+      this.waiters.add(wake as (cause: string) => void);
+    });
+  }
 }

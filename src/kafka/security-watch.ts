@@ -76,7 +76,9 @@ export class SecurityWatch {
     const message = String(error.message);
     const tls = this.security !== undefined && /SSL$/.test(String(this.security.settings['security.protocol']));
     if (!tls && /Disconnected.*in state APIVERSION_QUERY/.test(message)) {
-      // A plain client at a TLS listener is cut off right after connecting.
+      // A plain client at a TLS listener is cut off right after connecting. librdkafka logs it at
+      // info level, seen only with a log_level raised through kafka.config; otherwise the
+      // admin client's PlainListenerCheck tells it (decision 0027).
       this.hint = new TlsError(this.name, 'protocol-mismatch', message);
       return;
     }

@@ -166,6 +166,15 @@ export class LocalKafkaCluster {
     return file;
   }
 
+  /** Writes a user's client properties next to the cluster (`<user>.properties`, its owner's only); returns the file. */
+  writeUserProperties(user: ScramUser): string {
+    const secure = this.state.secure;
+    if (!secure) throw new Error(`cluster "${this.state.name}" is not secured`);
+    const file = join(this.state.dir, `${user.name}.properties`);
+    writeClientProperties(file, this.brokers, secure, user);
+    return file;
+  }
+
   /** Adds (or changes the password of) a SCRAM-SHA-512 user of a secured cluster; it can log in at once. */
   async addUser(user: ScramUser): Promise<void> {
     const secure = this.state.secure;

@@ -1,6 +1,7 @@
-// How tests, the demo and benchmarks find a broker: KAFKA_BROKERS if set, else the running
-// `default` cluster, else a cluster of their own that they stop when done.
-import { brokersFromEnvironment } from '../kafka/index.js';
+// How tests, the demo and benchmarks find a broker: KAFKA_BROKERS if set (else bootstrap.servers
+// of KAFKA_CONFIG_FILE), else the running `default` cluster, else a cluster of their own that
+// they stop when done.
+import { brokersFromEnvironment, securityFromEnvironment } from '../kafka/index.js';
 import { LocalKafkaCluster } from './cluster.js';
 
 export interface KafkaForRun {
@@ -11,7 +12,9 @@ export interface KafkaForRun {
 }
 
 export async function connectToKafka(options: { name: string; nodes?: number; log?: (line: string) => void }): Promise<KafkaForRun> {
-  const fromEnvironment = brokersFromEnvironment();
+  // The store reads the same two variables: the brokers it is given must be the file's, or a
+  // secured client would be sent to a plain local cluster.
+  const fromEnvironment = brokersFromEnvironment() ?? securityFromEnvironment()?.brokers;
   if (fromEnvironment) return { brokers: fromEnvironment, cluster: undefined, release: async () => undefined };
   const running = LocalKafkaCluster.find('default');
   if (running && (options.nodes ?? 1) === running.brokers.length) {

@@ -104,7 +104,8 @@ export async function composeStore(valid: ValidConnectOptions, probe: Compositio
       }
       await StreamIndex.ensureNotInUse(join(dataDir, 'index'), 'dataDir');
     });
-    const admin = await step('admin', () => KafkaAdmin.connect(connection), (a) => a.disconnect());
+    // Stopped by a failed connect: a call still running after a second is left to end parked.
+    const admin = await step('admin', () => KafkaAdmin.connect(connection), (a) => a.disconnect(1_000));
     const layout = await step('topics', () =>
       ensureTopics(admin, storeName, partitions, replicationFactor).catch((error: unknown) => {
         // Name the address: an unreachable broker shows itself as a timeout here.

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { StoreEvent } from '../instrumentation/store-events.js';
-import { KafkaConsumer, KafkaProducer, type KafkaAdmin, type KafkaConnection, type KafkaOperationError } from '../kafka/index.js';
+import { AuthorizationError, KafkaConsumer, KafkaProducer, type KafkaAdmin, type KafkaConnection, type KafkaOperationError } from '../kafka/index.js';
 import { kafkaErrorCodes } from '../kafka/errors.js';
 import { decodeReply, encodeRequest, type EncodedRecord } from '../owner-protocol/wire.js';
 import type { AppendRequest, CommandRequest, CommandResult, Owner, OwnerReply, OwnerRequest, SealRequest } from '../owner-protocol/messages.js';
@@ -100,8 +100,15 @@ export class RemoteAppends {
       const bytes = recordBytes(record);
       if (bytes > maxRequestBytes) throw tooLarge(request, `is ${bytes} bytes as a request to the owner of partition ${partition}`);
       try {
-        await this.producer.send({ topic: this.topics.appends, partition, ...record });
+        // Bounded by the append's timeout too: a record librdkafka keeps retrying would otherwise
+        // hold the caller for message.timeout.ms (5 minutes).
+        const sent = this.producer.send({ topic: this.topics.appends, partition, ...record });
+        sent.catch(() => undefined);
+        if ((await Promise.race([sent, expired])) === undefined) {
+          throw new AppendOutcomeUnknownError(streamId, `the request to the owner of partition ${partition} was not acknowledged by the broker within ${timeoutMs} ms`);
+        }
       } catch (error) {
+        if (error instanceof AppendOutcomeUnknownError) throw error;
         const kafkaCode = (error as KafkaOperationError).kafkaCode;
         if (kafkaCode === kafkaErrorCodes.ERR__UNKNOWN_PARTITION) {
           // A partition added by growth that this producer has not seen yet: nothing was sent.
@@ -109,6 +116,10 @@ export class RemoteAppends {
           throw new OwnershipChangedError(partition, 'the partition is new to this process; routing again');
         }
         // A definite refusal: the request was never stored, so neither was the append.
+        // A principal that may not write `<store>.appends` (a reader appending) is told so,
+        // naming the topic and WRITE, whether the broker refused the record or, before it, the
+        // producer's id (decision 0026).
+        if (error instanceof AuthorizationError) throw error;
         if (kafkaCode === kafkaErrorCodes.ERR_MSG_SIZE_TOO_LARGE || kafkaCode === kafkaErrorCodes.ERR_RECORD_LIST_TOO_LARGE) {
           throw tooLarge(request, `was refused by the broker as too large (${(error as Error).message})`);
         }
@@ -155,7 +166,7 @@ export class RemoteAppends {
  */
 export const maxRequestBytes = 1_000_000 - 1_024;
 
-/** Broker answers that mean the record was not written and will not be on a retry. */
+/** Broker answers that mean the record was not written and will not be on a retry (authorization failures come classified, as AuthorizationError). */
 const definiteRefusals = new Set<number>([
   kafkaErrorCodes.ERR_TOPIC_AUTHORIZATION_FAILED,
   kafkaErrorCodes.ERR_CLUSTER_AUTHORIZATION_FAILED,

@@ -8,6 +8,9 @@ import { CommandRejectedError, DeciderNotRegisteredError, EventStore, type Kafka
 import { owningAll } from '../support/ownership.js';
 
 const brokers = inject('brokers');
+// With SCRIBE_TEST_KAFKA=secure (`npm run test:secure`), a secured broker: SASL_SSL, SCRAM-SHA-512, ACLs on.
+const kafka = inject('kafka');
+const secured = kafka ? { kafka } : {};
 
 async function readAll(store: EventStore, streamId: string): Promise<RecordedEvent[]> {
   const out: RecordedEvent[] = [];
@@ -21,10 +24,10 @@ describe('commands through deciders', () => {
 
   beforeAll(async () => {
     const name = `deciders-${randomUUID().slice(0, 8)}`;
-    owner = await EventStore.connect({ brokers, store: name, partitions: 2, dataDir: `.scribe/test/${name}/owner` });
+    owner = await EventStore.connect({ brokers, ...secured, store: name, partitions: 2, dataDir: `.scribe/test/${name}/owner` });
     owner.register('account', account);
     await owningAll(owner);
-    client = await EventStore.connect({ brokers, store: name, writer: false, dataDir: `.scribe/test/${name}/client` });
+    client = await EventStore.connect({ brokers, ...secured, store: name, writer: false, dataDir: `.scribe/test/${name}/client` });
   });
   afterAll(async () => {
     await client?.close();

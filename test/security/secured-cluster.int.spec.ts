@@ -3,7 +3,7 @@
 // credentials, an unknown CA and a wrong host name fail fast with typed errors that never show
 // a secret; each role's ACLs (scribe acls) run its workload and one ACL less fails naming it;
 // two tenants on one broker cannot touch each other's store.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +102,21 @@ describe('connecting to a secured cluster', () => {
     await expect.poll(() => parkedClients(), { timeout: 20_000 }).toEqual([]);
   });
 
+  it('a client without TLS at the TLS listener fails the connect within seconds with TLS_FAILED (protocol-mismatch) naming kafka.tls, nothing left running', async () => {
+    const plain: ConnectOptions = { brokers: cluster.brokers, store: 'plain-store', dataDir: mkdtempSync(join(tmpdir(), 'scribe-secure-')) };
+    dataDirs.push(plain.dataDir!);
+    for (const kafka of [undefined, { tls: false, sasl: { mechanism: 'SCRAM-SHA-512', username: probe.name, password: probe.password } }] as const) {
+      const started = Date.now();
+      const error = await failure(() => EventStore.connect({ ...plain, ...(kafka ? { kafka } : {}) }));
+      expect(error).toBeInstanceOf(TlsError);
+      expect(error).toMatchObject({ code: 'TLS_FAILED', failure: 'protocol-mismatch' });
+      expect(error.message).toContain(`the listener at ${cluster.brokers[0]} speaks TLS`);
+      expect(error.message).toMatch(/kafka\.tls/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    }
+    await expect.poll(() => parkedClients(), { timeout: 30_000 }).toEqual([]);
+  });
+
   it('a broker certificate from an unknown CA fails with TLS_FAILED (unknown-ca) and says to give kafka.tls.ca', async () => {
     const error = await failure(() => EventStore.connect({ ...options('tls-store', operator), kafka: { ...security(operator), tls: true } }));
     expect(error).toBeInstanceOf(TlsError);
@@ -198,12 +213,20 @@ describe('least privilege: the ACLs of `scribe acls` per role', () => {
       const subscription = await readerStore.subscribe({ name: 'report', from: 'start' }, async (event) => void seen.push(event.streamId));
       await expect.poll(() => seen.includes('w-1'), { timeout: 15_000 }).toBe(true);
       await subscription.stop();
-      // A reader may not append: its producer gets no producer id, nothing is stored. (Scribe
-      // cannot tell that from a lost send yet: the outcome is reported unknown.)
-      const before = await endOffsets(`${store}.appends`);
-      const refused = await failure(() => readerStore.append('r-1', [{ type: 'Opened', data: {} }], { expectedVersion: 'any', }));
-      expect(['APPEND_REFUSED', 'APPEND_OUTCOME_UNKNOWN']).toContain((refused as { code?: string }).code);
-      expect(await endOffsets(`${store}.appends`)).toEqual(before);
+      // A reader may not append: its append goes to the owner through `<store>.appends`, which
+      // it may not write (the broker refuses its producer an id). It is told so at once, with the
+      // topic and the operation, and nothing reaches any of the store's topics.
+      const raw = ['appends', 'events', 'replies', 'snapshots'].map((t) => `${store}.${t}`);
+      const before = await Promise.all(raw.map(endOffsets));
+      for (const streamId of ['r-1', 'w-1']) {
+        const started = Date.now();
+        const refused = await failure(() => readerStore.append(streamId, [{ type: 'Opened', data: {} }], { expectedVersion: 'any' }));
+        expect(refused).toBeInstanceOf(AuthorizationError);
+        expect(refused).toMatchObject({ code: 'AUTHORIZATION_FAILED', resourceType: 'TOPIC', aclOperation: 'WRITE', resource: `${store}.appends`, retriable: false });
+        expect(refused.message).toMatch(/scribe acls/);
+        expect(Date.now() - started).toBeLessThan(5_000);
+      }
+      expect(await Promise.all(raw.map(endOffsets))).toEqual(before);
     } finally {
       await readerStore.close();
     }
@@ -283,6 +306,26 @@ describe('the CLI on a secured cluster', () => {
     expect(stderr).toMatch(/\(AUTHENTICATION_FAILED\)/);
     expect(stderr).not.toContain('cli-wrong-secret-7');
     for (const text of [applied.stdout, applied.stderr, status.stdout, status.stderr]) expect(text).not.toContain(cluster.secure!.admin.password);
+  });
+
+  it('a command without TLS at the TLS listener says so within seconds; `projections status` takes the connection flags too', async () => {
+    const env = { ...process.env, KAFKA_BROKERS: '', KAFKA_CONFIG_FILE: '' };
+    // When the error is said, not when the process ends: librdkafka's call (and so the process) ends at its own timeout.
+    const plain = spawn('node', ['bin/scribe.js', 'partitions', 'status', '--store', 'cli-store', '--brokers', cluster.bootstrap], { env });
+    const started = Date.now();
+    let stderr = '';
+    const said = new Promise<number>((resolve) => plain.stderr.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), stderr.includes('\n') && resolve(Date.now() - started))));
+    const exited = new Promise<number | null>((resolve) => plain.once('exit', resolve));
+    expect(await said).toBeLessThan(10_000);
+    expect(await exited).toBe(1);
+    errorTexts.push(stderr);
+    expect(stderr).toMatch(/\(TLS_FAILED\)/);
+    expect(stderr).toContain(`the listener at ${cluster.brokers[0]} speaks TLS`);
+    expect(stderr).toMatch(/--tls/);
+    const scribe = (...args: string[]) => run('node', ['bin/scribe.js', ...args], { env });
+    const config = cluster.writeAdminProperties();
+    const projections = await scribe('projections', 'status', '--store', 'cli-store', '--config', config, '--schema', 'scribe_secure_none');
+    expect(projections.stdout).toMatch(/no projections in schema scribe_secure_none/);
   });
 
   it('no password of any user appears in any log line or error message of this file', () => {

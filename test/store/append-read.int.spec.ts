@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EventStore, StreamNotFoundError, WrongExpectedVersionError, type RecordedEvent, type KafkaEventStore } from '../../src/index.js';
 
 const brokers = inject('brokers');
+// With SCRIBE_TEST_KAFKA=secure (`npm run test:secure`), a secured broker: SASL_SSL, SCRAM-SHA-512, ACLs on.
+const kafka = inject('kafka');
+const secured = kafka ? { kafka } : {};
 
 async function collect(iterable: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> {
   const out: RecordedEvent[] = [];
@@ -17,7 +20,7 @@ describe('an event store in one process', () => {
   const name = `single-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
-    store = await EventStore.connect({ brokers, store: name, partitions: 3, dataDir: `.scribe/test/${randomUUID()}` });
+    store = await EventStore.connect({ brokers, ...secured, store: name, partitions: 3, dataDir: `.scribe/test/${randomUUID()}` });
   });
   afterAll(() => store?.close());
 
@@ -53,7 +56,7 @@ describe('an event store in one process', () => {
   });
 
   it('reads its own writes from a process that owns nothing: every acknowledged append is in its next read', async () => {
-    const client = await EventStore.connect({ brokers, store: name, partitions: 3, writer: false, dataDir: `.scribe/test/${randomUUID()}` });
+    const client = await EventStore.connect({ brokers, ...secured, store: name, partitions: 3, writer: false, dataDir: `.scribe/test/${randomUUID()}` });
     try {
       for (let version = 0; version < 50; version++) {
         const { nextExpectedVersion } = await client.append('account-ryw', [{ type: 'Deposited', data: { amount: version } }], { expectedVersion: version - 1 < 0 ? 'no_stream' : version - 1 });

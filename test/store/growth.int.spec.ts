@@ -7,12 +7,22 @@ import { account } from '../../examples/bank-account.js';
 import { EventStore, type RecordedEvent, type KafkaEventStore } from '../../src/index.js';
 import { expectExactlyTheAcknowledged, readEventsTopic } from '../support/log-check.js';
 import { WriterProcess } from '../support/writer-processes.js';
+import { validateKafkaSecurity, type KafkaConnection } from '../../src/kafka/index.js';
 
 const brokers = inject('brokers');
+// With SCRIBE_TEST_KAFKA=secure (`npm run test:secure`), a secured broker: SASL_SSL, SCRAM-SHA-512, ACLs on.
+const kafka = inject('kafka');
+const secured = kafka ? { kafka } : {};
+const security = validateKafkaSecurity(kafka);
+const connection: KafkaConnection = { brokers, ...(security ? { security } : {}) };
+// On the secured broker (`npm run test:secure`, a CI time budget of minutes) only the scenarios
+// that take every kind of client through growth run: subscriber, reads, commands, snapshots.
+// Racing writer processes and killed ones test growth's own logic, which security leaves as it is.
+const onPlainBroker = kafka === undefined ? it : it.skip;
 
 /** A store handle in the test process; `writer: false` ones send everything to the writer processes. */
 function connect(store: string, options: { partitions?: number; writer?: boolean } = {}): Promise<KafkaEventStore> {
-  return EventStore.connect({ brokers, store, partitions: options.partitions ?? 4, writer: options.writer ?? true, sessionTimeoutMs: 6_000, dataDir: `.scribe/test/${store}/t-${randomUUID().slice(0, 6)}` });
+  return EventStore.connect({ brokers, ...secured, store, partitions: options.partitions ?? 4, writer: options.writer ?? true, sessionTimeoutMs: 6_000, dataDir: `.scribe/test/${store}/t-${randomUUID().slice(0, 6)}` });
 }
 
 async function readAll(store: KafkaEventStore, streamId: string): Promise<RecordedEvent[]> {
@@ -27,9 +37,9 @@ describe('online growth', () => {
     await Promise.all(open.map((o) => o.close()));
   });
 
-  it('I1 + I2 hold when the store grows from 4 to 12 partitions in the middle of racing writers', async () => {
+  onPlainBroker('I1 + I2 hold when the store grows from 4 to 12 partitions in the middle of racing writers', async () => {
     const name = `grow-race-${randomUUID().slice(0, 8)}`;
-    const writers = await Promise.all([0, 1, 2].map((i) => WriterProcess.start({ brokers, store: name, partitions: 4, sessionTimeoutMs: 6_000, dataDir: `.scribe/test/${name}/w${i}` })));
+    const writers = await Promise.all([0, 1, 2].map((i) => WriterProcess.start({ brokers, ...secured, store: name, partitions: 4, sessionTimeoutMs: 6_000, dataDir: `.scribe/test/${name}/w${i}` })));
     open.push(...writers);
     const operator = await connect(name, { writer: false });
     open.push(operator);
@@ -49,7 +59,7 @@ describe('online growth', () => {
     expect(pauses).toHaveLength(8);
     expect(ackedWhenGrown).toBeLessThan(perProcess * writers.length); // the race went on after the growth
     expect(operator.partitions).toBe(12);
-    const log = await readEventsTopic(brokers, `${name}.events`);
+    const log = await readEventsTopic(connection, `${name}.events`);
     expectExactlyTheAcknowledged(log, acked());
     // The race crossed the growth: streams now span their old and their new partition.
     const moved = [...log.streams.values()].filter((h) => h.partitions.length === 2);
@@ -106,7 +116,7 @@ describe('online growth', () => {
       expect(seen.get(streamId), streamId).toEqual(expected);
       expect(durable.get(streamId), streamId).toEqual(expected);
     }
-    const log = await readEventsTopic(brokers, `${name}.events`);
+    const log = await readEventsTopic(connection, `${name}.events`);
     expect(log.violations).toEqual([]);
     expect([...log.streams.values()].some((h) => h.partitions.length === 2)).toBe(true);
     await subscription.stop();
@@ -134,7 +144,7 @@ describe('online growth', () => {
     expect(first.moves).toHaveLength(2); // 0->2, 1->3
     expect(second.moves.length).toBeGreaterThan(0);
     expect((await store.routingStatus()).generations).toEqual([2, 4, 6]);
-    const log = await readEventsTopic(brokers, `${name}.events`);
+    const log = await readEventsTopic(connection, `${name}.events`);
     expect(log.violations).toEqual([]);
     for (const streamId of streams) {
       const events = await readAll(store, streamId);
@@ -150,9 +160,9 @@ describe('online growth', () => {
     for (const streamId of streams.slice(0, 6)) expect((await readAll(reader, streamId)).map((e) => e.id)).toEqual(log.streams.get(streamId)!.ids);
   }, 300_000);
 
-  it('a writer killed in the middle of the hand-overs: growth completes, nothing lost, nothing duplicated', async () => {
+  onPlainBroker('a writer killed in the middle of the hand-overs: growth completes, nothing lost, nothing duplicated', async () => {
     const name = `grow-crash-${randomUUID().slice(0, 8)}`;
-    const writers = await Promise.all([0, 1].map((i) => WriterProcess.start({ brokers, store: name, partitions: 4, sessionTimeoutMs: 6_000, dataDir: `.scribe/test/${name}/w${i}` })));
+    const writers = await Promise.all([0, 1].map((i) => WriterProcess.start({ brokers, ...secured, store: name, partitions: 4, sessionTimeoutMs: 6_000, dataDir: `.scribe/test/${name}/w${i}` })));
     open.push(...writers);
     const operator = await connect(name, { writer: false });
     open.push(operator);
@@ -177,7 +187,7 @@ describe('online growth', () => {
 
     expect(killed).toBe(true);
     expect(grown.moves).toHaveLength(4);
-    const log = await readEventsTopic(brokers, `${name}.events`);
+    const log = await readEventsTopic(connection, `${name}.events`);
     expect(log.violations).toEqual([]);
     // Every acknowledged append is there once, at its version; the killed writer's unacknowledged ones at most once.
     for (const w of writers) {
@@ -190,11 +200,11 @@ describe('online growth', () => {
     expect(log.markers.filter((m) => m.kind === 'open')).toHaveLength(4);
   }, 600_000);
 
-  it('the process running grow is killed after its first shard move: appends go on, and grow run again finishes the moves', async () => {
+  onPlainBroker('the process running grow is killed after its first shard move: appends go on, and grow run again finishes the moves', async () => {
     const name = `grow-resume-${randomUUID().slice(0, 8)}`;
-    const writer = await WriterProcess.start({ brokers, store: name, partitions: 3, sessionTimeoutMs: 6_000, dataDir: `.scribe/test/${name}/w` });
+    const writer = await WriterProcess.start({ brokers, ...secured, store: name, partitions: 3, sessionTimeoutMs: 6_000, dataDir: `.scribe/test/${name}/w` });
     open.push(writer);
-    const operator = await WriterProcess.start({ brokers, store: name, partitions: 3, writer: false, dataDir: `.scribe/test/${name}/op` });
+    const operator = await WriterProcess.start({ brokers, ...secured, store: name, partitions: 3, writer: false, dataDir: `.scribe/test/${name}/op` });
     const streams = Array.from({ length: 30 }, (_, i) => `resume-${i}`);
     const racing = writer.request({ cmd: 'race', streams, appenders: 4, appends: 1_500 }, (r) => r.type === 'race-done', 600_000);
 
@@ -216,7 +226,7 @@ describe('online growth', () => {
     expect((await observer.routingStatus()).pending).toEqual([]);
     await racing;
 
-    const log = await readEventsTopic(brokers, `${name}.events`);
+    const log = await readEventsTopic(connection, `${name}.events`);
     expectExactlyTheAcknowledged(log, writer.reports.flatMap((r) => (r.type === 'ack' ? [r] : [])));
     expect(log.markers.filter((m) => m.kind === 'seal')).toHaveLength(6);
   }, 300_000);

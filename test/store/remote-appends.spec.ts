@@ -3,15 +3,15 @@
 import rdkafka from '@confluentinc/kafka-javascript';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.js';
-import { KafkaOperationError } from '../../src/kafka/index.js';
+import { AuthorizationError, kafkaError } from '../../src/kafka/index.js';
 import { RemoteAppends } from '../../src/store/remote-appends.js';
 import { AppendOutcomeUnknownError, AppendRefusedError } from '../../src/streams/errors.js';
 
 const codes = rdkafka.CODES.ERRORS;
 
-/** A RemoteAppends whose producer fails every send with `code`. */
+/** A RemoteAppends whose producer fails every send with `code`, classified as the producer does. */
 function failingWith(code: number): RemoteAppends {
-  const producer = { send: () => Promise.reject(new KafkaOperationError('produce', { message: `broker code ${code}`, code, errno: code, origin: 'test' })), refreshMetadata: () => Promise.resolve() };
+  const producer = { send: () => Promise.reject(kafkaError('produce', { message: `broker code ${code}`, code, errno: code, origin: 'test' }, { TOPIC: 's.appends' })), refreshMetadata: () => Promise.resolve() };
   const Constructor = RemoteAppends as unknown as new (...args: unknown[]) => RemoteAppends;
   return new Constructor(producer, {}, 'requester', { appends: 's.appends', replies: 's.replies' });
 }
@@ -23,7 +23,7 @@ describe('a request to the owner that the broker refuses', () => {
   it.each([
     ['too large (MSG_SIZE_TOO_LARGE)', codes.ERR_MSG_SIZE_TOO_LARGE, InvalidArgumentError, /^events: the append was refused by the broker as too large/],
     ['too large (RECORD_LIST_TOO_LARGE)', codes.ERR_RECORD_LIST_TOO_LARGE, InvalidArgumentError, /^events: /],
-    ['not authorized for the topic', codes.ERR_TOPIC_AUTHORIZATION_FAILED, AppendRefusedError, /refused by the broker and not stored/],
+    ['not authorized for the topic', codes.ERR_TOPIC_AUTHORIZATION_FAILED, AuthorizationError, /^produce: not authorized to WRITE TOPIC s\.appends/],
     ['an invalid record', codes.ERR_INVALID_RECORD, AppendRefusedError, /refused by the broker and not stored/],
   ])('%s is a definite refusal, nothing stored, not retriable', async (_name, code, errorClass, message) => {
     const error = await failingWith(code).ownerOf(0).append(append, 1_000).catch((e: unknown) => e);
@@ -40,6 +40,16 @@ describe('a request to the owner that the broker refuses', () => {
   it('a timed-out send stays an unknown outcome (it may have been written)', async () => {
     const error = await failingWith(codes.ERR__MSG_TIMED_OUT).ownerOf(0).append(append, 1_000).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppendOutcomeUnknownError);
+  });
+
+  it('a send the broker never acknowledges ends at the append timeout as an unknown outcome (not at librdkafka\'s 5 minutes)', async () => {
+    const remote = failingWith(codes.ERR__MSG_TIMED_OUT);
+    (remote as unknown as { producer: { send: () => Promise<never> } }).producer.send = () => new Promise<never>(() => undefined);
+    const started = Date.now();
+    const error = await remote.ownerOf(0).append(append, 300).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppendOutcomeUnknownError);
+    expect((error as Error).message).toMatch(/not acknowledged by the broker within 300 ms/);
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('a request larger than the appends topic accepts is refused before it is sent', async () => {

@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EventStore, type RecordedEvent } from '../../src/index.js';
 
 const brokers = inject('brokers');
+// With SCRIBE_TEST_KAFKA=secure (`npm run test:secure`), a secured broker: SASL_SSL, SCRAM-SHA-512, ACLs on.
+const kafka = inject('kafka');
+const secured = kafka ? { kafka } : {};
 
 async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -20,7 +23,7 @@ describe('subscriptions', () => {
   let store: EventStore;
 
   beforeAll(async () => {
-    store = await EventStore.connect({ brokers, store: name, partitions: 3, dataDir: `.scribe/test/${name}` });
+    store = await EventStore.connect({ brokers, ...secured, store: name, partitions: 3, dataDir: `.scribe/test/${name}` });
     for (let i = 0; i < 30; i++) await store.append(`s-${i % 6}`, [{ type: 'Counted', data: { i } }], { expectedVersion: 'any' });
   });
   afterAll(() => store?.close());
@@ -86,7 +89,7 @@ describe('subscriptions', () => {
 
     await store.append('while-down', [{ type: 'Missed', data: {} }], { expectedVersion: 'no_stream' });
     // A new process: same store, same subscription name.
-    const restarted = await EventStore.connect({ brokers, store: name, writer: false, dataDir: `.scribe/test/${name}-restarted` });
+    const restarted = await EventStore.connect({ brokers, ...secured, store: name, writer: false, dataDir: `.scribe/test/${name}-restarted` });
     const after: RecordedEvent[] = [];
     const resumed = await restarted.subscribe({ name: 'projection', from: 'start' }, (e) => {
       after.push(e);
