@@ -210,6 +210,6 @@ export const projectionScenario: Scenario<ProjectionOptions> = {
   notes: (o) => [
     `both readers: batches of ${o.batch} events or ${o.batchWaitMs} ms, one PostgreSQL transaction per batch with one upsert statement; the runner also claims partitions and moves checkpoints in that transaction`,
     'eventsPerSec counts from the start (the runner joins a consumer group and claims its partitions, the loop assigns them directly); steadyEventsPerSec from the first batch applied',
-    "Emmett's PostgreSQL projections read Emmett's own PostgreSQL event store, not Kafka: no like-for-like case here",
+    "no Emmett case: Emmett 0.42's projector hands its projection one event at a time and stores its checkpoint after each, reading its own PostgreSQL log (not the same work; docs/decisions/0028-projections-on-any-store.md)",
   ],
 };

@@ -178,7 +178,8 @@ export class InMemoryBatchSubscription implements RunningBatches {
       return;
     }
     for (const partition of partitions) {
-      if (!this.toClaim.delete(partition)) continue;
+      // Re-dealt to another member while the claim ran: it claims it.
+      if (!this.toClaim.delete(partition) || !this.group.holds(this, partition)) continue;
       const held = claimed.get(partition) ?? -1;
       const offset = held >= 0 ? held : (this.starts.get(partition) ?? 0);
       this.next.set(partition, offset);
@@ -192,6 +193,7 @@ export class InMemoryBatchSubscription implements RunningBatches {
     const last = new Map<number, number>();
     let room = this.settings.maxBatchEvents;
     for (const [partition, offset] of this.next) {
+      if (!this.group.holds(this, partition)) continue;
       for (const stored of this.log.from(partition, offset)) {
         if (room <= 0) break;
         const read = this.read(stored);

@@ -54,6 +54,28 @@ describe('batch subscriptions', () => {
     expect(later.flatMap((b) => b.events).map((e) => (e.data as { i: number }).i).sort((a, b) => a - b)).toEqual([...Array(10).keys()].map((i) => i + 30));
   });
 
+  it('hands batches over one at a time and in per-partition order while the reader reads ahead, a slow handler included', async () => {
+    let running = 0;
+    let most = 0;
+    const handled: Batch[] = [];
+    const slow = await store.subscribeBatches({ name: 'one-at-a-time', maxBatchEvents: 3 }, async (batch) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 30));
+      handled.push(batch);
+      running--;
+    });
+    await until(() => handled.flatMap((b) => b.events).length >= 30);
+    await slow.stop();
+    expect(most).toBe(1);
+    const last = new Map<number, bigint>();
+    for (const event of handled.flatMap((b) => b.events)) {
+      const { partition, offset } = event.position;
+      expect(BigInt(offset) > (last.get(partition) ?? -1n), `partition ${partition} at ${offset}`).toBe(true);
+      last.set(partition, BigInt(offset));
+    }
+  });
+
   it('processes subscribing under one name share the partitions: each event is handed to one of them', async () => {
     const seen = new Map<string, number>();
     const handler = (batch: Batch) => {
