@@ -26,6 +26,7 @@ export { compatibilityLevels, IncompatibleSchemaError, SchemaRegistryUnavailable
 export { BatchSubscription, type BatchHandler, type BatchSubscribeOptions } from './store/batch-subscription.js';
 export { CheckpointLostError, KafkaGroupCheckpoints, type Batch, type CheckpointStore } from './store/checkpoints.js';
 export type { PartitionLag } from './store/lag.js';
+export type { ProjectionSource, RunnableProjection, RunningBatches, RunningProjection } from './store/projection-source.js';
 export type { AppendResult, EventData, JsonValue, Metadata, Position, RecordedEvent } from './streams/event.js';
 export { matchesExpectedVersion, type ExpectedVersion } from './streams/expected-version.js';
 export {

@@ -2,7 +2,7 @@
 // and replay), parked events listed and sent back for replay.
 import type { Pool } from 'pg';
 import { InvalidArgumentError } from '../errors.js';
-import type { KafkaEventStore } from '../store/event-store.js';
+import type { ProjectionSource } from '../store/projection-source.js';
 import type { PartitionLag } from '../store/lag.js';
 import { validateName, validateOptions } from '../store/validation.js';
 import { inTransaction } from './connection.js';
@@ -76,7 +76,7 @@ export async function projectionNames(pool: Pool, options?: ProjectionAdminOptio
 }
 
 /** Where the projection stands: per partition its position, its lag in records and seconds, and its holder. */
-export async function projectionStatus(store: KafkaEventStore, pool: Pool, name: string, options?: ProjectionAdminOptions): Promise<ProjectionStatus> {
+export async function projectionStatus(store: Pick<ProjectionSource, 'name' | 'partitions' | 'lag'>, pool: Pool, name: string, options?: ProjectionAdminOptions): Promise<ProjectionStatus> {
   validateName(name, 'name', 100);
   const tables = tablesOf(options);
   const row = await projectionRow(pool, tables, name);
@@ -99,7 +99,8 @@ export async function projectionStatus(store: KafkaEventStore, pool: Pool, name:
 
 /**
  * Rebuilds the read model from the log: in one transaction, empties the projection's tables,
- * moves every checkpoint back to the start under a new epoch and drops its parked events.
+ * forgets every checkpoint under a new epoch (runners start again from their `from`, by
+ * default the log's first event) and drops its parked events.
  * Running runners lose their claims (their next batch is rolled back) and replay from the
  * start; until they catch up the read model shows the log's beginning.
  */
@@ -113,7 +114,7 @@ export async function rebuildProjection(pool: Pool, name: string, options?: Proj
     // The read model first, then the checkpoints: the order a batch takes its locks in, so a
     // running batch finishes (or waits) instead of deadlocking with the rebuild.
     if (readModel.length > 0) await tx.query(`LOCK TABLE ${readModel.join(', ')} IN ACCESS EXCLUSIVE MODE`);
-    await tx.query(`UPDATE ${tables.checkpoints} SET next_offset = 0, epoch = epoch + 1, owner = NULL, last_event_at = NULL, updated_at = now() WHERE projection = $1`, [name]);
+    await tx.query(`UPDATE ${tables.checkpoints} SET next_offset = -1, epoch = epoch + 1, owner = NULL, last_event_at = NULL, updated_at = now() WHERE projection = $1`, [name]);
     if (readModel.length > 0) await tx.query(`TRUNCATE ${readModel.join(', ')}`);
     await tx.query(`DELETE FROM ${tables.parked} WHERE projection = $1`, [name]);
     await tx.query(`UPDATE ${tables.projections} SET rebuilds = rebuilds + 1, state = 'running', error = NULL, updated_at = now() WHERE name = $1`, [name]);

@@ -5,7 +5,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { CheckpointLostError, type Batch, type CheckpointStore } from '../store/checkpoints.js';
 import type { Position } from '../streams/event.js';
-import type { Tables } from './schema.js';
+import { checkpointLostCode, type Tables } from './schema.js';
 import { checkOut } from './connection.js';
 
 export class PostgresCheckpoints implements CheckpointStore {
@@ -27,8 +27,9 @@ export class PostgresCheckpoints implements CheckpointStore {
       // (idle_in_transaction_session_timeout); the claim gives up after claimTimeoutMs and is tried again.
       await client.query(`SET statement_timeout = ${Math.floor(this.claimTimeoutMs)}`);
       const { rows } = await client.query<{ partition: number; next_offset: string; epoch: string }>(
-        `INSERT INTO ${this.tables.checkpoints} AS c (projection, partition, owner)
-           SELECT $1, p, $3 FROM unnest($2::int[]) AS p
+        // A new row holds no checkpoint yet (-1): the partition starts at the subscription's `from`.
+        `INSERT INTO ${this.tables.checkpoints} AS c (projection, partition, next_offset, owner)
+           SELECT $1, p, -1, $3 FROM unnest($2::int[]) AS p
          ON CONFLICT (projection, partition) DO UPDATE SET epoch = c.epoch + 1, owner = EXCLUDED.owner, updated_at = now()
          RETURNING partition, next_offset, epoch`,
         [this.projection, partitions, this.owner],
@@ -69,42 +70,49 @@ export class PostgresCheckpoints implements CheckpointStore {
   }
 
   /**
-   * In the batch's transaction: moves each partition's checkpoint past the batch, if this
-   * runner's claim still holds; else CheckpointLostError (the caller rolls back).
+   * Ends the batch's transaction in one round trip: moves each partition's checkpoint past
+   * the batch if this runner's claim still holds, then COMMIT. A claim lost since (the epoch
+   * moved on) raises in the server before COMMIT, so nothing of the batch is committed; that,
+   * or a failure of the server, is CheckpointLostError (the caller rolls back).
    */
-  async advance(tx: PoolClient, batch: Batch): Promise<void> {
-    if (batch.checkpoint.length === 0) return;
-    const latest = new Map<number, Date>();
-    for (const event of batch.events) latest.set(event.position.partition, event.timestamp);
+  async advanceAndCommit(tx: PoolClient, batch: Batch): Promise<void> {
+    if (batch.checkpoint.length === 0) return this.ownCommit(tx, 'COMMIT', []);
     const partitions = batch.checkpoint.map((p: Position) => p.partition);
     const unclaimed = partitions.filter((p) => !this.epochs.has(p));
     if (unclaimed.length > 0) throw new CheckpointLostError(unclaimed, 'not claimed by this runner');
-    const moving = tx.query<{ partition: number }>(
-      `UPDATE ${this.tables.checkpoints} AS c
-          SET next_offset = v.next, last_event_at = COALESCE(v.at, c.last_event_at), updated_at = now()
-         FROM (SELECT unnest($2::int[]) AS partition, unnest($3::bigint[]) AS next, unnest($4::bigint[]) AS epoch, unnest($5::timestamptz[]) AS at) AS v
-        WHERE c.projection = $1 AND c.partition = v.partition AND c.epoch = v.epoch
-        RETURNING c.partition`,
-      [
-        this.projection,
-        partitions,
-        batch.checkpoint.map((p) => String(BigInt(p.offset) + 1n)),
-        partitions.map((p) => this.epochs.get(p)),
-        partitions.map((p) => latest.get(p) ?? null),
-      ],
-    );
-    let rows: { partition: number }[];
+    const latest = new Map<number, Date>();
+    for (const event of batch.events) latest.set(event.position.partition, event.timestamp);
+    // A simple query (no parameters) can carry COMMIT in the same round trip: every value is
+    // a number this runner made, a timestamp, or the projection's name escaped by pg.
+    const rows = batch.checkpoint.map((p) => {
+      const at = latest.get(p.partition);
+      return `(${p.partition}, ${BigInt(p.offset) + 1n}::bigint, ${this.epochs.get(p.partition)!}::bigint, ${at ? `'${at.toISOString()}'` : 'NULL'}::timestamptz)`;
+    });
+    const sql = `WITH v (partition, next, epoch, at) AS (VALUES ${rows.join(', ')}),
+      moved AS (
+        UPDATE ${this.tables.checkpoints} AS c
+           SET next_offset = v.next, last_event_at = COALESCE(v.at, c.last_event_at), updated_at = now()
+          FROM v
+         WHERE c.projection = ${tx.escapeLiteral(this.projection)} AND c.partition = v.partition AND c.epoch = v.epoch
+        RETURNING c.partition)
+      SELECT ${this.tables.checkpointLost}(array_agg(v.partition)) FROM v WHERE v.partition NOT IN (SELECT partition FROM moved) HAVING count(*) > 0;
+      COMMIT`;
+    return this.ownCommit(tx, sql, partitions);
+  }
+
+  private async ownCommit(tx: PoolClient, sql: string, partitions: number[]): Promise<void> {
     try {
-      ({ rows } = await moving);
+      await tx.query(sql);
     } catch (error) {
-      // The connection is gone (the server ended a transaction left idle too long, say): nothing committed.
+      const { code, detail } = error as { code?: string; detail?: string };
+      if (code === checkpointLostCode) {
+        const lost = (detail ?? '').split(',').filter((p) => p !== '').map(Number);
+        for (const partition of lost) this.epochs.delete(partition);
+        throw new CheckpointLostError(lost, 'claimed by another runner since (its epoch moved on)', { cause: error });
+      }
+      // The connection is gone (the server ended a transaction left idle too long, say): the
+      // outcome of COMMIT is unknown, and claiming again reads whatever the database holds.
       throw new CheckpointLostError(partitions, `PostgreSQL failed on the checkpoint: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    }
-    const moved = new Set(rows.map((r) => r.partition));
-    const lost = partitions.filter((p) => !moved.has(p));
-    if (lost.length > 0) {
-      for (const partition of lost) this.epochs.delete(partition);
-      throw new CheckpointLostError(lost, 'claimed by another runner since (its epoch moved on)');
     }
   }
 }

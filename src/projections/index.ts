@@ -1,6 +1,6 @@
 // Scribe's PostgreSQL projections: what a user imports from 'scribe/postgres' (needs `pg`).
 export { projection, type Projection, type ProjectionDefinition } from './projection.js';
-export { ProjectionRunner, failureActions, type FailureAction, type FailurePolicy, type ProjectionRunnerOptions } from './runner.js';
+export { ProjectionRunner, failureActions, type FailureAction, type FailurePolicy, type ProjectOptions, type ProjectionRunnerOptions } from './runner.js';
 export {
   parkedEvents,
   projectionNames,

@@ -3,7 +3,9 @@
 import type { PoolClient } from 'pg';
 import { describeValue, InvalidArgumentError } from '../errors.js';
 import type { Batch } from '../store/checkpoints.js';
+import type { ProjectionSource, RunnableProjection } from '../store/projection-source.js';
 import { validateName, validateOptions } from '../store/validation.js';
+import { ProjectionRunner, type ProjectOptions } from './runner.js';
 
 export interface ProjectionDefinition {
   /** Names the projection: its checkpoints, its Kafka group and its parked events. */
@@ -23,7 +25,12 @@ export interface ProjectionDefinition {
   readonly handle: (batch: Batch, tx: PoolClient) => Promise<void> | void;
 }
 
-export type Projection = Readonly<Required<Omit<ProjectionDefinition, 'init'>> & Pick<ProjectionDefinition, 'init'>>;
+/**
+ * A checked projection. `store.project(projection, { pool, ... })` runs it (as
+ * `ProjectionRunner.start({ store, projection, pool, ... })` does): the store needs no `pg`,
+ * the projection brings its runner.
+ */
+export type Projection = Readonly<Required<Omit<ProjectionDefinition, 'init'>> & Pick<ProjectionDefinition, 'init'>> & RunnableProjection<ProjectOptions, ProjectionRunner>;
 
 /** A table name: identifiers, optionally schema-qualified, optionally double-quoted. */
 const tableName = /^("[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)(\.("[^"]+"|[A-Za-z_][A-Za-z0-9_$]*))?$/;
@@ -39,10 +46,15 @@ export function projection(definition: ProjectionDefinition): Projection {
   tables.forEach((table: unknown, i) => {
     if (typeof table !== 'string' || !tableName.test(table)) throw new InvalidArgumentError(`definition.tables[${i}]`, `must be a table name (schema.table), got ${describeValue(table)}`);
   });
-  return Object.freeze({
+  const checked: Projection = Object.freeze({
     name: given.name,
     tables: Object.freeze([...(tables as string[])]),
     handle: given.handle as Projection['handle'],
     ...(given.init === undefined ? {} : { init: given.init as ProjectionDefinition['init'] }),
+    run(store: ProjectionSource, options: ProjectOptions): Promise<ProjectionRunner> {
+      validateOptions(options);
+      return ProjectionRunner.start({ ...options, store, projection: checked });
+    },
   });
+  return checked;
 }

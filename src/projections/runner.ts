@@ -5,13 +5,14 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { describeValue, InvalidArgumentError } from '../errors.js';
-import type { KafkaEventStore } from '../store/event-store.js';
-import type { BatchSubscription } from '../store/batch-subscription.js';
+import type { SubscriptionStart } from '../contract/event-store.js';
+import type { ProjectionSource, RunningBatches, RunningProjection } from '../store/projection-source.js';
 import { CheckpointLostError, type Batch } from '../store/checkpoints.js';
 import { integerOption, messageOf, oneOf, validateOptions } from '../store/validation.js';
 import type { RecordedEvent } from '../streams/event.js';
 import { PostgresCheckpoints } from './checkpoints.js';
 import { checkOut, inTransaction } from './connection.js';
+import { projectionStatus, type ProjectionStatus } from './admin.js';
 import { ProjectionFailedError } from './errors.js';
 import type { Projection } from './projection.js';
 import { ensureTables, tablesIn, type Tables } from './schema.js';
@@ -28,13 +29,22 @@ export interface FailurePolicy {
   readonly then?: FailureAction;
 }
 
+/** How a projection runs: everything but the store and the projection (what `store.project(projection, options)` takes). */
+export type ProjectOptions = Omit<ProjectionRunnerOptions, 'store' | 'projection'>;
+
 export interface ProjectionRunnerOptions {
-  readonly store: KafkaEventStore;
+  /** The store whose events it applies: the Kafka store, or the in-memory store of `scribe/testing`. */
+  readonly store: ProjectionSource;
   /** The read model's database; the runner takes a client per batch and gives it back. */
   readonly pool: Pool;
   readonly projection: Projection;
   /** The PostgreSQL schema of Scribe's own tables: checkpoints, parked events (default 'scribe'). */
   readonly schema?: string;
+  /**
+   * Where a partition starts while the projection has no checkpoint for it (as `subscribe`'s
+   * `from`; default 'start'). A rebuild forgets the checkpoints: the replay starts here too.
+   */
+  readonly from?: SubscriptionStart;
   /** A batch holds at most this many events (default 500). */
   readonly maxBatchEvents?: number;
   /** A batch is applied at most this long after its first event was read (default 100 ms). */
@@ -72,13 +82,14 @@ async function own(tx: PoolClient, sql: string, values?: unknown[]): Promise<voi
   }
 }
 
-export class ProjectionRunner {
-  private subscription!: BatchSubscription;
+export class ProjectionRunner implements RunningProjection {
+  private subscription!: RunningBatches;
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   private stopped = false;
 
   private constructor(
+    private readonly store: ProjectionSource,
     private readonly pool: Pool,
     private readonly projection: Projection,
     private readonly tables: Tables,
@@ -90,7 +101,7 @@ export class ProjectionRunner {
   static async start(options: ProjectionRunnerOptions): Promise<ProjectionRunner> {
     const given = validateOptions(options);
     const { store, pool, projection } = given as unknown as ProjectionRunnerOptions;
-    if (typeof store !== 'object' || store === null || typeof (store as KafkaEventStore).subscribeBatches !== 'function') throw new InvalidArgumentError('options.store', `must be an EventStore, got ${describeValue(store)}`);
+    if (typeof store !== 'object' || store === null || typeof (store as ProjectionSource).subscribeBatches !== 'function') throw new InvalidArgumentError('options.store', `must be an EventStore, got ${describeValue(store)}`);
     if (typeof pool !== 'object' || pool === null || typeof (pool as Pool).connect !== 'function') throw new InvalidArgumentError('options.pool', `must be a pg Pool, got ${describeValue(pool)}`);
     if (typeof projection !== 'object' || projection === null || !Object.isFrozen(projection) || typeof projection.handle !== 'function') {
       throw new InvalidArgumentError('options.projection', `must be made by projection({ name, handle }), got ${describeValue(projection)}`);
@@ -124,12 +135,13 @@ export class ProjectionRunner {
     });
     const owner = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
     const checkpoints = new PostgresCheckpoints(pool, tables, projection.name, owner, settings.idleTimeoutMs * 2);
-    const runner = new ProjectionRunner(pool, projection, tables, checkpoints, settings);
+    const runner = new ProjectionRunner(store, pool, projection, tables, checkpoints, settings);
     runner.subscription = await store.subscribeBatches(
       {
         name: `projection.${projection.name}`,
         checkpoints,
         log,
+        ...(given.from === undefined ? {} : { from: given.from as SubscriptionStart }),
         ...(given.maxBatchEvents === undefined ? {} : { maxBatchEvents: given.maxBatchEvents as number }),
         ...(given.maxBatchWaitMs === undefined ? {} : { maxBatchWaitMs: given.maxBatchWaitMs as number }),
         ...(given.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: given.sessionTimeoutMs as number }),
@@ -145,6 +157,15 @@ export class ProjectionRunner {
   /** Resolves when the runner has stopped; rejects with ProjectionFailedError when the failure policy stopped it. */
   get done(): Promise<void> {
     return this.subscription.done;
+  }
+
+  get name(): string {
+    return this.projection.name;
+  }
+
+  /** Where the projection stands, across all its runners: per partition its position, lag and holder; parked events; state. */
+  status(): Promise<ProjectionStatus> {
+    return projectionStatus(this.store, this.pool, this.projection.name, { schema: this.tables.schema });
   }
 
   /** The partitions this runner holds now. */
@@ -181,8 +202,7 @@ export class ProjectionRunner {
         await this.begin(tx);
         for (const event of batch.events) await this.applyAlone(tx, event);
       }
-      await this.checkpoints.advance(tx, batch);
-      await own(tx, 'COMMIT');
+      await this.checkpoints.advanceAndCommit(tx, batch);
     } catch (error) {
       await tx.query('ROLLBACK').catch(() => {
         broken = true;
@@ -248,14 +268,30 @@ export class ProjectionRunner {
     }
   }
 
+  /**
+   * Applies the parked events asked for in their original order (by partition, then offset),
+   * one runner at a time. An event that fails again keeps the later parked events of its
+   * stream parked too (they would be applied ahead of it), each saying why.
+   */
   private async replayParked(): Promise<void> {
+    const asked = await this.pool.query(`SELECT 1 FROM ${this.tables.parked} WHERE projection = $1 AND replay_requested LIMIT 1`, [this.projection.name]);
+    if (asked.rowCount === 0) return;
     await inTransaction(this.pool, async (tx) => {
+      // Two runners replaying at once could apply a stream's later parked event first.
+      const { rows: turn } = await tx.query<{ mine: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS mine', [`scribe.replay.${this.tables.schema}.${this.projection.name}`]);
+      if (!turn[0]?.mine) return;
       const { rows } = await tx.query<{ id: string; event: RecordedEvent & { timestamp: string } }>(
-        `SELECT id, event FROM ${this.tables.parked} WHERE projection = $1 AND replay_requested ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED`,
+        `SELECT id, event FROM ${this.tables.parked} WHERE projection = $1 AND replay_requested ORDER BY partition, "offset", id LIMIT 100 FOR UPDATE`,
         [this.projection.name],
       );
+      const failed = new Map<string, string>();
       for (const row of rows) {
         const event: RecordedEvent = { ...row.event, timestamp: new Date(row.event.timestamp) };
+        const before = failed.get(event.streamId);
+        if (before !== undefined) {
+          await tx.query(`UPDATE ${this.tables.parked} SET replay_requested = false, error = $2 WHERE id = $1`, [row.id, `not replayed: the earlier parked event ${before} of its stream failed again`]);
+          continue;
+        }
         await tx.query('SAVEPOINT scribe_replay');
         try {
           await this.projection.handle({ events: [event], checkpoint: [] }, tx);
@@ -264,6 +300,7 @@ export class ProjectionRunner {
           this.settings.log(`projection ${this.projection.name}: replayed parked event ${row.id}`);
         } catch (error) {
           await tx.query('ROLLBACK TO SAVEPOINT scribe_replay');
+          failed.set(event.streamId, row.id);
           await tx.query(`UPDATE ${this.tables.parked} SET replay_requested = false, error = $2, attempts = attempts + 1 WHERE id = $1`, [row.id, messageOf(error)]);
         }
       }

@@ -12,14 +12,19 @@ export interface Tables {
   readonly projections: string;
   readonly checkpoints: string;
   readonly parked: string;
+  /** The function a batch's commit calls when its claim was lost: it raises `checkpointLostCode`. */
+  readonly checkpointLost: string;
 }
+
+/** The SQLSTATE of a batch whose claim was lost (its class SC is no standard one); the detail lists the partitions. */
+export const checkpointLostCode = 'SC001';
 
 export function tablesIn(schema: string = defaultSchema, argument = 'options.schema'): Tables {
   if (typeof schema !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
     throw new InvalidArgumentError(argument, `must be a PostgreSQL schema name (letters, digits, _), got ${JSON.stringify(schema)}`);
   }
   const q = `"${schema}"`;
-  return { schema, projections: `${q}.projections`, checkpoints: `${q}.projection_checkpoints`, parked: `${q}.parked_events` };
+  return { schema, projections: `${q}.projections`, checkpoints: `${q}.projection_checkpoints`, parked: `${q}.parked_events`, checkpointLost: `${q}.checkpoint_lost` };
 }
 
 /** Creates the schema and tables if missing; runners starting together take turns. */
@@ -57,4 +62,8 @@ export async function ensureTables(tx: PoolClient, tables: Tables): Promise<void
     attempts integer NOT NULL,
     parked_at timestamptz NOT NULL DEFAULT now(),
     replay_requested boolean NOT NULL DEFAULT false)`);
+  await tx.query(`CREATE OR REPLACE FUNCTION ${tables.checkpointLost}(lost integer[]) RETURNS void LANGUAGE plpgsql AS $$
+    BEGIN
+      RAISE EXCEPTION 'checkpoint of partitions % claimed by another runner since', lost USING ERRCODE = '${checkpointLostCode}', DETAIL = array_to_string(lost, ',');
+    END $$`);
 }

@@ -43,6 +43,57 @@ export function headerValue(list: MessageHeader[] | undefined, name: string): st
   return undefined;
 }
 
+/** The Scribe headers of a record (the first of each name). */
+interface EventHeaders {
+  stream?: string;
+  version?: string;
+  type?: string;
+  id?: string;
+  metadata?: string;
+  schemaVersion?: string;
+  contentType?: string;
+}
+
+/**
+ * Reads the headers in one pass. A subscription reads every record: looking each name up in
+ * turn costs twice as much, librdkafka's one-key header objects all having different shapes.
+ */
+function eventHeadersOf(list: MessageHeader[] | undefined): EventHeaders {
+  const found: EventHeaders = {};
+  if (!list) return found;
+  for (const entry of list) {
+    for (const name in entry) {
+      const raw = entry[name];
+      if (raw === undefined) continue;
+      const value = typeof raw === 'string' ? raw : raw.toString('utf8');
+      switch (name) {
+        case headers.stream:
+          found.stream ??= value;
+          break;
+        case headers.version:
+          found.version ??= value;
+          break;
+        case headers.type:
+          found.type ??= value;
+          break;
+        case headers.id:
+          found.id ??= value;
+          break;
+        case headers.metadata:
+          found.metadata ??= value;
+          break;
+        case headers.schemaVersion:
+          found.schemaVersion ??= value;
+          break;
+        case headers.contentType:
+          found.contentType ??= value;
+          break;
+      }
+    }
+  }
+  return found;
+}
+
 /** Reads a Scribe event from a Kafka record; undefined for a record that is not one. */
 export function storedEventFrom(message: {
   headers?: MessageHeader[];
@@ -51,12 +102,9 @@ export function storedEventFrom(message: {
   offset: number;
   timestamp?: number;
 }): StoredEvent | undefined {
-  const streamId = headerValue(message.headers, headers.stream);
-  const version = headerValue(message.headers, headers.version);
-  const type = headerValue(message.headers, headers.type);
-  const id = headerValue(message.headers, headers.id);
+  const found = eventHeadersOf(message.headers);
+  const { stream: streamId, version, type, id, schemaVersion } = found;
   if (streamId === undefined || version === undefined || type === undefined || id === undefined) return undefined;
-  const schemaVersion = headerValue(message.headers, headers.schemaVersion);
   return {
     ...(schemaVersion === undefined ? {} : { schemaVersion: Number(schemaVersion) }),
     streamId,
@@ -64,8 +112,8 @@ export function storedEventFrom(message: {
     type,
     id,
     data: message.value ?? Buffer.alloc(0),
-    metadata: headerValue(message.headers, headers.metadata),
-    contentType: headerValue(message.headers, headers.contentType) ?? jsonContentType,
+    metadata: found.metadata,
+    contentType: found.contentType ?? jsonContentType,
     partition: message.partition,
     offset: message.offset,
     timestamp: message.timestamp ?? 0,

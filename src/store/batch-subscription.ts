@@ -9,6 +9,7 @@ import { storedEventFrom, type StoredEvent } from '../records/event-record.js';
 import { decodeMarker } from '../partitioning/routing-record.js';
 import type { Position, RecordedEvent } from '../streams/event.js';
 import { TimeoutError } from '../errors.js';
+import type { SubscriptionStart } from '../contract/event-store.js';
 import { CheckpointLostError, KafkaGroupCheckpoints, type Batch, type CheckpointStore } from './checkpoints.js';
 import { messageOf } from './validation.js';
 import { LagReport, type StoreEvents, type SubscriptionProgress } from './subscription.js';
@@ -20,6 +21,12 @@ export interface BatchSubscribeOptions {
   readonly name: string;
   /** Where checkpoints are kept (default: the Kafka consumer group, committed after each batch: at-least-once). */
   readonly checkpoints?: CheckpointStore;
+  /**
+   * Where a partition starts when the checkpoint store holds nothing for it (as `subscribe`'s
+   * `from`; default 'start'). 'end' is the log's end when the subscription starts; partitions
+   * added later by growth start at their first event.
+   */
+  readonly from?: SubscriptionStart;
   /** A batch holds at most this many events (default 500). */
   readonly maxBatchEvents?: number;
   /** A batch is handed over at most this long after its first record was read (default 100 ms). */
@@ -32,7 +39,10 @@ export interface BatchSubscribeOptions {
   readonly log?: (line: string) => void;
 }
 
-export const batchDefaults = { maxBatchEvents: 500, maxBatchWaitMs: 100, stopTimeoutMs: 10_000, sessionTimeoutMs: 10_000 } as const;
+/** The options a batch subscription runs with, checked; `from` resolved to offsets (`starts`). */
+export type BatchSettings = Required<Omit<BatchSubscribeOptions, 'checkpoints' | 'from'>>;
+
+export { batchDefaults } from './operation-arguments.js';
 
 /** A record read and decoded, waiting for its batch to be handed over. */
 interface Pending {
@@ -67,6 +77,14 @@ export class BatchSubscription {
   private pending: Pending[] = [];
   private pendingEvents = 0;
   private pendingSince = 0;
+  /**
+   * The batch handed over last, while its handler and commit run: the reader reads and
+   * decodes the next batch meanwhile, and hands it over only once this one has settled, so
+   * batches are applied one at a time and in order.
+   */
+  private inFlight: Promise<void> | undefined;
+  /** What made the batch in flight fail (not a lost checkpoint): it ends the subscription. */
+  private failure: { error: unknown } | undefined;
   /** A claim refused (the store unreachable, say) or lost is tried again no earlier than this. */
   private claimAfter = 0;
   private stopping: Promise<void> | undefined;
@@ -82,7 +100,9 @@ export class BatchSubscription {
     private readonly checkpoints: CheckpointStore,
     private readonly handler: BatchHandler,
     private readonly read: (stored: StoredEvent) => RecordedEvent[],
-    private readonly options: Required<Omit<BatchSubscribeOptions, 'checkpoints'>>,
+    private readonly options: BatchSettings,
+    /** Per partition, the next offset to read when the checkpoint store has none (absent: 0). */
+    private readonly starts: ReadonlyMap<number, number>,
   ) {
     this.loop = this.run();
     this.loop.catch(() => undefined);
@@ -93,9 +113,10 @@ export class BatchSubscription {
     connection: KafkaConnection,
     topic: string,
     groupId: string,
-    options: Required<Omit<BatchSubscribeOptions, 'checkpoints'>> & { readonly checkpoints?: CheckpointStore },
+    options: BatchSettings & { readonly checkpoints?: CheckpointStore },
     handler: BatchHandler,
     read: (stored: StoredEvent) => RecordedEvent[],
+    starts: ReadonlyMap<number, number> = new Map(),
     /** Reports the lag after batches (`subscription-lag`), while someone listens. */
     instrument?: StoreEvents & { endOffsets(partitions: number[]): Promise<Map<number, number>> },
   ): Promise<BatchSubscription> {
@@ -113,7 +134,7 @@ export class BatchSubscription {
         revoked: (partitions) => subscription?.revoke(partitions.map((p) => p.partition)),
       },
     });
-    subscription = new BatchSubscription(consumer, topic, options.checkpoints ?? new KafkaGroupCheckpoints(consumer, topic), handler, read, options);
+    subscription = new BatchSubscription(consumer, topic, options.checkpoints ?? new KafkaGroupCheckpoints(consumer, topic), handler, read, options, starts);
     subscription.group = groupId;
     if (instrument) subscription.lag = new LagReport(groupId, (partitions) => instrument.endOffsets(partitions), instrument);
     consumer.subscribe([topic]);
@@ -213,7 +234,11 @@ export class BatchSubscription {
   private async run(): Promise<void> {
     try {
       while (this.running) {
-        if (this.toClaim.size > 0 && Date.now() >= this.claimAfter) await this.claim();
+        if (this.toClaim.size > 0 && Date.now() >= this.claimAfter) {
+          // The batch in flight may hold these partitions: its outcome decides where they resume.
+          await this.settle();
+          await this.claim();
+        }
         const waitMs = this.pending.length > 0 ? Math.max(0, this.pendingSince + this.options.maxBatchWaitMs - Date.now()) : 200;
         let messages: KafkaMessage[];
         try {
@@ -229,7 +254,9 @@ export class BatchSubscription {
         if (this.pending.length > 0 && (this.pendingEvents >= this.options.maxBatchEvents || Date.now() - this.pendingSince >= this.options.maxBatchWaitMs)) await this.flush();
         await this.passBarriers();
       }
+      await this.settle();
     } finally {
+      await this.inFlight?.catch(() => undefined);
       await this.consumer.disconnect().catch(() => undefined);
     }
   }
@@ -248,7 +275,9 @@ export class BatchSubscription {
     for (const partition of partitions) {
       // Taken away while the claim ran: the next holder claims it.
       if (!this.toClaim.has(partition)) continue;
-      const offset = Math.max(0, claimed.get(partition) ?? 0);
+      // No checkpoint yet (none, or a negative one): the subscription's start.
+      const held = claimed.get(partition) ?? -1;
+      const offset = held >= 0 ? held : (this.starts.get(partition) ?? 0);
       try {
         await this.consumer.seek({ topic: this.topic, partition, offset }, 10_000);
       } catch (error) {
@@ -283,8 +312,9 @@ export class BatchSubscription {
       if (offset < (this.next.get(partition) ?? 0)) continue;
       const marker = decodeMarker(message);
       if (marker?.kind === 'open' && marker.sealedAt !== undefined) {
-        // What is read so far is handed over first: the old partition may be in it.
+        // What is read so far is handed over (and applied) first: the old partition may be in it.
         await this.flush();
+        await this.settle();
         if (!this.assigned.has(partition) || this.toClaim.has(partition)) continue;
         if (!(await this.reached(marker.from, marker.sealedAt + 1))) {
           this.barriers.set(partition, { partition: marker.from, offset: marker.sealedAt + 1, messages: [message] });
@@ -302,17 +332,46 @@ export class BatchSubscription {
     }
   }
 
-  /** Hands the pending records over as one batch and commits its checkpoint. */
+  /**
+   * Hands the pending records over as one batch, once the batch before it has settled; does
+   * not wait for the handler (see `inFlight`).
+   */
   private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    // Settling first: a checkpoint lost there drops the pending records of its partitions.
+    await this.settle();
     if (this.pending.length === 0) return;
     const records = this.pending;
     this.pending = [];
     this.pendingEvents = 0;
+    const running = this.handOver(records);
+    this.inFlight = running;
+    running.catch((error: unknown) => {
+      // Ends the loop soon even when no record arrives to flush again.
+      this.failure ??= { error };
+      this.running = false;
+    });
+  }
+
+  /** Waits for the batch in flight; rethrows what made it fail. */
+  private async settle(): Promise<void> {
+    const running = this.inFlight;
+    if (running) {
+      await running.catch(() => undefined);
+      if (this.inFlight === running) this.inFlight = undefined;
+    }
+    if (this.failure) throw this.failure.error;
+  }
+
+  /** Runs the handler on one batch and commits its checkpoint. */
+  private async handOver(records: Pending[]): Promise<void> {
     const last = new Map<number, number>();
     for (const record of records) last.set(record.partition, record.offset);
     const checkpoint = [...last].map(([partition, offset]) => ({ partition, offset: String(offset) }));
+    const events: RecordedEvent[] = [];
+    for (const record of records) for (const event of record.events) events.push(event);
     try {
-      await this.handler({ events: records.flatMap((r) => r.events), checkpoint });
+      await this.handler({ events, checkpoint });
       await this.checkpoints.commit(checkpoint);
     } catch (error) {
       if (!(error instanceof CheckpointLostError)) throw error;

@@ -25,7 +25,8 @@ export interface CheckpointStore {
   /**
    * The group assigned these partitions to this reader: take them over (a store that can,
    * fences their earlier holder here) and say, for each that has a checkpoint, the next
-   * offset to handle. A partition without one starts at the subscription's start.
+   * offset to handle. A partition without one (absent, or negative) starts at the
+   * subscription's `from`.
    */
   claim(partitions: readonly number[]): Promise<ReadonlyMap<number, number>>;
   /** The partitions were taken away from this reader. */

@@ -27,6 +27,7 @@ import {
   type LoadOptions,
   type ReadStreamOptions,
   type StoreHealth,
+  type SubscriptionStart,
 } from '../contract/event-store.js';
 import type { EventReader } from '../schemas/event-schemas.js';
 import type { IndexFollower } from '../stream-index/follower.js';
@@ -39,20 +40,19 @@ import { growStore, type GrowOptions, type GrowthResult } from './growth.js';
 import { localOwner } from './local-owner.js';
 import type { RemoteAppends } from './remote-appends.js';
 import { Subscription, type EventHandler, type SubscribeOptions } from './subscription.js';
-import { appendArguments, executeArguments, handleArguments, loadArguments, readArguments, subscribeArguments, validateSubscriptionStart } from './operation-arguments.js';
+import { appendArguments, batchSubscribeArguments, executeArguments, lagArguments, handleArguments, loadArguments, readArguments, subscribeArguments } from './operation-arguments.js';
 import { handleCommand } from './handle-command.js';
 import { readStreamPages } from './read-stream.js';
 import type { StoreLayout } from './topics.js';
-import { BatchSubscription, batchDefaults, type BatchHandler, type BatchSubscribeOptions } from './batch-subscription.js';
+import { BatchSubscription, type BatchHandler, type BatchSubscribeOptions } from './batch-subscription.js';
 import { lagBehind, type PartitionLag } from './lag.js';
 import { storeHealth } from './health.js';
 import type { WriterStates } from './writer-states.js';
+import { runProjection, type RunnableProjection, type RunningProjection } from './projection-source.js';
 import type { Position } from '../streams/event.js';
 import { validateConnectOptions, type ConnectOptions } from './connect-options.js';
 import {
   encodeEvents,
-  integerOption,
-  maxTimeoutMs,
   validateDecider,
   validateName,
   validateOptions,
@@ -424,31 +424,37 @@ export class KafkaEventStore implements EventStore {
    */
   async subscribeBatches(options: BatchSubscribeOptions, handler: BatchHandler): Promise<BatchSubscription> {
     this.ensureOpen('subscribeBatches');
-    const given = validateOptions(options);
-    if (typeof handler !== 'function') throw new InvalidArgumentError('handler', `must be a function, got ${describeValue(handler)}`);
-    validateName(given.name, 'options.name', 200);
-    const checkpoints = given.checkpoints;
-    if (checkpoints !== undefined && (typeof checkpoints !== 'object' || checkpoints === null || !['claim', 'release', 'commit', 'next'].every((m) => typeof (checkpoints as Record<string, unknown>)[m] === 'function'))) {
-      throw new InvalidArgumentError('options.checkpoints', `must be a checkpoint store (claim, release, commit, next), got ${describeValue(checkpoints)}`);
-    }
-    const valid = {
-      name: given.name,
-      maxBatchEvents: integerOption(given.maxBatchEvents, 'options.maxBatchEvents', batchDefaults.maxBatchEvents, 1, 100_000),
-      maxBatchWaitMs: integerOption(given.maxBatchWaitMs, 'options.maxBatchWaitMs', batchDefaults.maxBatchWaitMs, 0, 600_000),
-      stopTimeoutMs: integerOption(given.stopTimeoutMs, 'options.stopTimeoutMs', batchDefaults.stopTimeoutMs, 1, maxTimeoutMs),
-      sessionTimeoutMs: integerOption(given.sessionTimeoutMs, 'options.sessionTimeoutMs', batchDefaults.sessionTimeoutMs, 1_000, 3_600_000),
-      ...(checkpoints === undefined ? {} : { checkpoints: checkpoints as BatchSubscribeOptions['checkpoints'] & object }),
-      log: typeof given.log === 'function' ? (given.log as (line: string) => void) : (line: string) => this.notice(line),
-    };
+    const { settings, from } = batchSubscribeArguments(options, handler, this.routing.table.partitions, (line) => this.notice(line));
     const { events } = this.layout.topics;
     const { instrumentation } = this;
     const lag = { get active() { return instrumentation.active; }, emit: instrumentation.emit, endOffsets: (partitions: number[]) => this.admin.endOffsets(events, partitions, 'read_committed') };
     const { tracer } = this;
-    const traced: BatchHandler = tracer ? (batch) => tracer.handleBatch(`${events}.subscription.${valid.name}`, batch.events, async () => handler(batch)) : handler;
-    const subscription = await BatchSubscription.start(this.connection, events, `${events}.subscription.${valid.name}`, valid, traced, this.read, lag);
+    const traced: BatchHandler = tracer ? (batch) => tracer.handleBatch(`${events}.subscription.${settings.name}`, batch.events, async () => handler(batch)) : handler;
+    const starts = await this.startsOf(from);
+    const subscription = await BatchSubscription.start(this.connection, events, `${events}.subscription.${settings.name}`, settings, traced, this.read, starts, lag);
     this.subscriptions.add(subscription);
     void subscription.done.catch(() => undefined).finally(() => this.subscriptions.delete(subscription));
     return subscription;
+  }
+
+  /**
+   * Runs a projection on this store: its runner (brought by the projection, e.g. from
+   * `scribe/postgres`) reads the store's batch subscriptions and keeps its own checkpoints.
+   * Stopped by its handle's `stop()`, or by `close()`.
+   */
+  async project<Options, Running extends RunningProjection>(projection: RunnableProjection<Options, Running>, options: Options): Promise<Running> {
+    this.ensureOpen('project');
+    return runProjection(this, projection, options);
+  }
+
+  /** Per partition, the next offset a subscription starting at `from` reads (partitions not listed: their first). */
+  private async startsOf(from: SubscriptionStart): Promise<Map<number, number>> {
+    if (from === 'start') return new Map();
+    if (from === 'end') {
+      const partitions = Array.from({ length: this.routing.table.partitions }, (_, partition) => partition);
+      return this.admin.endOffsets(this.layout.topics.events, partitions, 'read_committed');
+    }
+    return new Map(from.map((p) => [p.partition, Number(BigInt(p.offset) + 1n)]));
   }
 
   /**
@@ -457,15 +463,7 @@ export class KafkaEventStore implements EventStore {
    */
   async lag(checkpoint: readonly Position[]): Promise<PartitionLag[]> {
     this.ensureOpen('lag');
-    let positions: ReturnType<typeof validateSubscriptionStart>;
-    try {
-      positions = validateSubscriptionStart(checkpoint ?? [], this.routing.table.partitions);
-    } catch (error) {
-      // The same rules as a subscription's `from`, said of this argument.
-      if (error instanceof InvalidArgumentError) throw new InvalidArgumentError(error.argument.replace('options.from', 'checkpoint'), error.message.slice(error.argument.length + 2));
-      throw error;
-    }
-    if (!Array.isArray(positions)) throw new InvalidArgumentError('checkpoint', `must be a list of positions { partition, offset }, got ${describeValue(checkpoint)}`);
+    const positions = lagArguments(checkpoint, this.routing.table.partitions);
     return lagBehind(this.connection, this.admin, this.layout.topics.events, this.routing.table.partitions, positions);
   }
 

@@ -3,6 +3,8 @@
 import { describeValue, InvalidArgumentError } from '../errors.js';
 import { readDirections, type AppendOptions, type ReadDirection, type SubscriptionStart } from '../contract/event-store.js';
 import { EventSchemas } from '../schemas/event-schemas.js';
+import type { BatchSettings } from './batch-subscription.js';
+import type { CheckpointStore } from './checkpoints.js';
 import type { EncodedEvent } from '../streams/encoded-event.js';
 import type { Position } from '../streams/event.js';
 import { validateExpectedVersion, type ExpectedVersion } from '../streams/expected-version.js';
@@ -114,6 +116,19 @@ export function subscribeArguments(options: unknown, handler: unknown, partition
   return { name: given.name as string | undefined, from: validateSubscriptionStart(given.from, partitions), stopTimeoutMs };
 }
 
+/** The checkpoint `lag` measures: positions of the store's partitions (the rules of a subscription's `from`, said of this argument). */
+export function lagArguments(checkpoint: unknown, partitions: number): readonly Position[] {
+  let positions: SubscriptionStart;
+  try {
+    positions = validateSubscriptionStart(checkpoint ?? [], partitions);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw new InvalidArgumentError(error.argument.replace('options.from', 'checkpoint'), error.message.slice(error.argument.length + 2));
+    throw error;
+  }
+  if (!Array.isArray(positions)) throw new InvalidArgumentError('checkpoint', `must be a list of positions { partition, offset }, got ${describeValue(checkpoint)}`);
+  return positions;
+}
+
 /** The `schemas` option: an EventSchemas that defines at least one type. */
 export function schemasOption(value: unknown): EventSchemas | undefined {
   if (value === undefined) return undefined;
@@ -123,6 +138,37 @@ export function schemasOption(value: unknown): EventSchemas | undefined {
 }
 
 export const defaultStopTimeoutMs = 10_000;
+
+export const batchDefaults = { maxBatchEvents: 500, maxBatchWaitMs: 100, stopTimeoutMs: 10_000, sessionTimeoutMs: 10_000 } as const;
+
+export interface BatchSubscribeArguments {
+  readonly settings: BatchSettings & { readonly checkpoints?: CheckpointStore };
+  readonly from: SubscriptionStart;
+}
+
+/** The options of `subscribeBatches`, checked the same way by both stores. */
+export function batchSubscribeArguments(options: unknown, handler: unknown, partitions: number, defaultLog: (line: string) => void): BatchSubscribeArguments {
+  const given = validateOptions(options);
+  if (typeof handler !== 'function') throw new InvalidArgumentError('handler', `must be a function, got ${describeValue(handler)}`);
+  validateName(given.name, 'options.name', 200);
+  const checkpoints = given.checkpoints;
+  if (checkpoints !== undefined && (typeof checkpoints !== 'object' || checkpoints === null || !['claim', 'release', 'commit', 'next'].every((m) => typeof (checkpoints as Record<string, unknown>)[m] === 'function'))) {
+    throw new InvalidArgumentError('options.checkpoints', `must be a checkpoint store (claim, release, commit, next), got ${describeValue(checkpoints)}`);
+  }
+  if (given.log !== undefined && typeof given.log !== 'function') throw new InvalidArgumentError('options.log', `must be a function (line) or undefined, got ${describeValue(given.log)}`);
+  return {
+    settings: {
+      name: given.name,
+      maxBatchEvents: integerOption(given.maxBatchEvents, 'options.maxBatchEvents', batchDefaults.maxBatchEvents, 1, 100_000),
+      maxBatchWaitMs: integerOption(given.maxBatchWaitMs, 'options.maxBatchWaitMs', batchDefaults.maxBatchWaitMs, 0, 600_000),
+      stopTimeoutMs: integerOption(given.stopTimeoutMs, 'options.stopTimeoutMs', batchDefaults.stopTimeoutMs, 1, maxTimeoutMs),
+      sessionTimeoutMs: integerOption(given.sessionTimeoutMs, 'options.sessionTimeoutMs', batchDefaults.sessionTimeoutMs, 1_000, 3_600_000),
+      ...(checkpoints === undefined ? {} : { checkpoints: checkpoints as CheckpointStore }),
+      log: (given.log as ((line: string) => void) | undefined) ?? defaultLog,
+    },
+    from: validateSubscriptionStart(given.from, partitions),
+  };
+}
 
 export const subscriptionStarts = ['start', 'end'] as const;
 

@@ -14,19 +14,25 @@ import { handleCommand } from '../store/handle-command.js';
 import { readStreamPages } from '../store/read-stream.js';
 import {
   appendArguments,
+  batchSubscribeArguments,
   executeArguments,
   handleArguments,
   loadArguments,
   operationDefaults,
   readArguments,
   schemasOption,
+  lagArguments,
   subscribeArguments,
 } from '../store/operation-arguments.js';
 import { encodeEvents, integerOption, oneOf, validateDecider, validateName, validateOptions, type EventEncoding } from '../store/validation.js';
 import { StoreClosedError } from '../streams/errors.js';
-import type { AppendResult, EventData, RecordedEvent } from '../streams/event.js';
+import type { AppendResult, EventData, Position, RecordedEvent } from '../streams/event.js';
 import { InMemoryLog } from './in-memory-log.js';
 import { InMemorySubscription, SubscriptionGroup } from './in-memory-subscription.js';
+import { BatchGroup, GroupCheckpoints, InMemoryBatchSubscription } from './in-memory-batch-subscription.js';
+import type { BatchHandler, BatchSubscribeOptions } from '../store/batch-subscription.js';
+import type { PartitionLag } from '../store/lag.js';
+import { runProjection, type RunnableProjection, type RunningBatches, type RunningProjection } from '../store/projection-source.js';
 
 export interface InMemoryStoreOptions {
   /** Partitions the streams are spread over, by partition key as on Kafka (default 1). */
@@ -37,12 +43,19 @@ export interface InMemoryStoreOptions {
   readonly onUnknownEvent?: UnknownEventPolicy;
   /** Largest encoded event accepted (default as on Kafka: 995,904 bytes). */
   readonly maxEventBytes?: number;
+  /**
+   * The store's name, as a projection records it beside its checkpoints (default
+   * `in-memory-<random>`: a new store's offsets are not an earlier one's).
+   */
+  readonly name?: string;
 }
 
 /** What stores opened with `another()` share: the events and the named subscriptions' checkpoints. */
 interface SharedState {
+  readonly name: string;
   readonly log: InMemoryLog;
   readonly groups: Map<string, SubscriptionGroup>;
+  readonly batchGroups: Map<string, BatchGroup>;
 }
 
 export class InMemoryEventStore implements EventStore {
@@ -53,6 +66,7 @@ export class InMemoryEventStore implements EventStore {
   private readonly commands: CommandRunner;
   private readonly subscriptions = new Set<InMemorySubscription>();
   private readonly subscriptionNames = new WeakMap<InMemorySubscription, string>();
+  private readonly batchSubscriptions = new Set<{ stop(): Promise<void> }>();
   private readonly shared: SharedState;
 
   /** `shared` is internal: stores made by `another()` share the events. */
@@ -65,7 +79,9 @@ export class InMemoryEventStore implements EventStore {
     if (shared && shared.log.partitions !== partitions && given.partitions !== undefined) {
       throw new InvalidArgumentError('partitions', `the store has ${shared.log.partitions} partitions; another() cannot change that`);
     }
-    this.shared = shared ?? { log: new InMemoryLog(partitions), groups: new Map() };
+    if (given.name !== undefined) validateName(given.name, 'name', 200);
+    if (shared && given.name !== undefined && given.name !== shared.name) throw new InvalidArgumentError('name', `the store is "${shared.name}"; another() cannot change that`);
+    this.shared = shared ?? { name: (given.name as string | undefined) ?? `in-memory-${randomUUID().slice(0, 8)}`, log: new InMemoryLog(partitions), groups: new Map(), batchGroups: new Map() };
     this.encoding = schemas ? { schemas } : {};
     this.read = eventReader(schemas, onUnknownEvent);
     this.commands = new CommandRunner(
@@ -85,6 +101,14 @@ export class InMemoryEventStore implements EventStore {
    */
   another(options: Omit<InMemoryStoreOptions, 'partitions'> = {}): InMemoryEventStore {
     return new InMemoryEventStore(options, this.shared);
+  }
+
+  get name(): string {
+    return this.shared.name;
+  }
+
+  get partitions(): number {
+    return this.log.partitions;
   }
 
   /** The partition a stream (or partition key) is in. */
@@ -148,6 +172,55 @@ export class InMemoryEventStore implements EventStore {
     this.subscriptionNames.set(subscription, name ?? '');
     void subscription.done.catch(() => undefined).finally(() => this.subscriptions.delete(subscription));
     return subscription;
+  }
+
+  /**
+   * The store's events in batches, as the Kafka store's `subscribeBatches`: the subscriptions
+   * of one name share the partitions, each resumes where `checkpoints` (default: the name's
+   * own, committed after each batch) says, else at `from`. Batches are bounded by count; the
+   * events are all there at once, so `maxBatchWaitMs` never has to cut one.
+   */
+  async subscribeBatches(options: BatchSubscribeOptions, handler: BatchHandler): Promise<RunningBatches> {
+    this.ensureOpen('subscribeBatches');
+    const { settings, from } = batchSubscribeArguments(options, handler, this.log.partitions, () => undefined);
+    const starts = new Map<number, number>();
+    for (let partition = 0; partition < this.log.partitions; partition++) if (from === 'end') starts.set(partition, this.log.end(partition));
+    if (Array.isArray(from)) for (const position of from) starts.set(position.partition, Number(position.offset) + 1);
+    let group = this.shared.batchGroups.get(settings.name);
+    if (!group) this.shared.batchGroups.set(settings.name, (group = new BatchGroup()));
+    const subscription = new InMemoryBatchSubscription(this.log, this.read, handler, group, settings.checkpoints ?? new GroupCheckpoints(group), settings, starts);
+    this.batchSubscriptions.add(subscription);
+    void subscription.done.catch(() => undefined).finally(() => this.batchSubscriptions.delete(subscription));
+    return subscription;
+  }
+
+  /** How far a checkpoint (the last position handled per partition) is behind the log: events not handled yet and the age of the oldest. */
+  async lag(checkpoint: readonly Position[]): Promise<PartitionLag[]> {
+    this.ensureOpen('lag');
+    const handled = new Map<number, number>();
+    for (const p of lagArguments(checkpoint, this.log.partitions)) handled.set(p.partition, Number(p.offset));
+    const now = Date.now();
+    return Array.from({ length: this.log.partitions }, (_, partition) => {
+      const last = handled.get(partition);
+      const end = this.log.end(partition);
+      const oldest = this.log.from(partition, (last ?? -1) + 1)[0];
+      return {
+        partition,
+        ...(last === undefined ? {} : { position: String(last) }),
+        end: String(end),
+        events: Math.max(0, end - ((last ?? -1) + 1)),
+        seconds: oldest ? Math.max(0, (now - oldest.timestamp) / 1000) : 0,
+      };
+    });
+  }
+
+  /**
+   * Runs a projection on this store, as on the Kafka store: e.g. a `scribe/postgres`
+   * projection into a real PostgreSQL, for a unit test of its handler with no broker.
+   */
+  async project<Options, Running extends RunningProjection>(projection: RunnableProjection<Options, Running>, options: Options): Promise<Running> {
+    this.ensureOpen('project');
+    return runProjection(this, projection, options);
   }
 
   async load<State, Event extends DomainEvent>(decider: Decider<State, unknown, Event>, streamId: string, options: LoadOptions = {}): Promise<LoadedState<State>> {
@@ -230,7 +303,7 @@ export class InMemoryEventStore implements EventStore {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop().catch(() => undefined)));
+    await Promise.all([...this.subscriptions, ...this.batchSubscriptions].map((subscription) => subscription.stop().catch(() => undefined)));
   }
 
   private ensureOpen(operation: string): void {

@@ -81,6 +81,23 @@ describe('PostgreSQL projections', () => {
     expect(refused).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'options.projection' });
   });
 
+  it('store.project runs a projection on the store (the store itself needs no pg) and returns a handle with stop and status', async () => {
+    const { store, pg, topic } = await setUp(2);
+    await appendMany(store, 0, 30);
+    const running = await store.project(countingProjection(pg.schema), { pool: pg.pool, schema: pg.schema, maxBatchEvents: 8 });
+    runners.push(running);
+    expect(running).toBeInstanceOf(ProjectionRunner);
+    await until(async () => (await appliedCount(pg.pool, pg.schema)) === 30);
+    await until(async () => (await running.status()).state === 'live');
+    const status = await running.status();
+    expect(status).toMatchObject({ name: 'counting', store: store.name, parked: 0 });
+    expect(status.partitions.map((p) => p.events)).toEqual([0, 0]);
+    expect(running.partitions).toEqual([0, 1]);
+    await running.stop();
+    await running.done;
+    await expectFoldOfTheLog(pg.pool, pg.schema, brokers, topic);
+  });
+
   it('parks a poison event after its attempts and goes on; a replay asked for applies it once it can be', async () => {
     const { store, pg, topic } = await setUp(2);
     await appendMany(store, 0, 20);

@@ -1,9 +1,10 @@
 // Batch subscriptions hand over every committed event in batches bounded by count, each with
 // its checkpoint; with the default checkpoint store (the Kafka consumer group) a restart
 // resumes after the last committed batch, and processes under one name share the partitions.
+// Without a checkpoint a partition starts at the subscription's `from`.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EventStore, type KafkaEventStore, type Batch } from '../../src/index.js';
+import { EventStore, type AppendResult, type KafkaEventStore, type Batch } from '../../src/index.js';
 
 const brokers = inject('brokers');
 
@@ -53,6 +54,28 @@ describe('batch subscriptions', () => {
     expect(later.flatMap((b) => b.events).map((e) => (e.data as { i: number }).i).sort((a, b) => a - b)).toEqual([...Array(10).keys()].map((i) => i + 30));
   });
 
+  it('hands batches over one at a time and in per-partition order while the reader reads ahead, a slow handler included', async () => {
+    let running = 0;
+    let most = 0;
+    const handled: Batch[] = [];
+    const slow = await store.subscribeBatches({ name: 'one-at-a-time', maxBatchEvents: 3 }, async (batch) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 30));
+      handled.push(batch);
+      running--;
+    });
+    await until(() => handled.flatMap((b) => b.events).length >= 30);
+    await slow.stop();
+    expect(most).toBe(1);
+    const last = new Map<number, bigint>();
+    for (const event of handled.flatMap((b) => b.events)) {
+      const { partition, offset } = event.position;
+      expect(BigInt(offset) > (last.get(partition) ?? -1n), `partition ${partition} at ${offset}`).toBe(true);
+      last.set(partition, BigInt(offset));
+    }
+  });
+
   it('processes subscribing under one name share the partitions: each event is handed to one of them', async () => {
     const seen = new Map<string, number>();
     const handler = (batch: Batch) => {
@@ -65,6 +88,48 @@ describe('batch subscriptions', () => {
     await Promise.all([a.stop(), b.stop()]);
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
   });
+  it("starts where `from` says while the checkpoint store holds nothing: 'end', or just after given positions; a checkpoint held wins", async () => {
+    const fresh = `from-${randomUUID().slice(0, 8)}`;
+    const own = await EventStore.connect({ brokers, store: fresh, partitions: 2, dataDir: `.scribe/test/${fresh}` });
+    try {
+      const appended: AppendResult[] = [];
+      for (let i = 0; i < 8; i++) appended.push(await own.append(`s-${i % 4}`, [{ type: 'Counted', data: { i } }], { expectedVersion: 'any' }));
+      const data = (batches: Batch[]) => batches.flatMap((b) => b.events).map((e) => (e.data as { i: number }).i).sort((a, b) => a - b);
+
+      // 'end': only what is appended once the subscription has started.
+      const fromEnd: Batch[] = [];
+      const tail = await own.subscribeBatches({ name: 'tail', from: 'end' }, (batch) => void fromEnd.push(batch));
+      for (let i = 8; i < 12; i++) await own.append(`s-${i % 4}`, [{ type: 'Counted', data: { i } }], { expectedVersion: 'any' });
+      await until(() => data(fromEnd).length === 4);
+      await tail.stop();
+      expect(data(fromEnd)).toEqual([8, 9, 10, 11]);
+
+      // Positions: each listed partition just after its position, the others from their first event.
+      const at = appended[3]!.position;
+      const expected = [...Array(12).keys()].filter((i) => i >= 8 || appended[i]!.position.partition !== at.partition || BigInt(appended[i]!.position.offset) > BigInt(at.offset));
+      const fromPositions: Batch[] = [];
+      const after = await own.subscribeBatches({ name: 'after', from: [at] }, (batch) => void fromPositions.push(batch));
+      await until(() => data(fromPositions).length === expected.length);
+      await new Promise((r) => setTimeout(r, 300));
+      await after.stop();
+      expect(data(fromPositions)).toEqual(expected);
+
+      // The group 'tail' has checkpoints now: `from` no longer applies to it.
+      await own.append('s-0', [{ type: 'Counted', data: { i: 12 } }], { expectedVersion: 'any' });
+      const resumed: Batch[] = [];
+      const again = await own.subscribeBatches({ name: 'tail', from: [{ partition: 0, offset: '0' }, { partition: 1, offset: '0' }] }, (batch) => void resumed.push(batch));
+      await until(() => data(resumed).length >= 1);
+      await new Promise((r) => setTimeout(r, 300));
+      await again.stop();
+      expect(data(resumed)).toEqual([12]);
+
+      const refused = await own.subscribeBatches({ name: 'x', from: [{ partition: 5, offset: '0' }] }, () => undefined).then(() => undefined, (e: unknown) => e);
+      expect(refused).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'options.from[0].partition' });
+    } finally {
+      await own.close();
+    }
+  });
+
   it('refuses bad options naming the argument, before anything connects', async () => {
     const handler = () => undefined;
     const argument = async (call: Promise<unknown>) => ((await call.then(() => undefined, (e: unknown) => e)) as { code?: string; argument?: string });

@@ -1,7 +1,7 @@
 // What the in-memory store adds to the contract (test/features/): its options, stores that
 // share events (`another`), and subscriptions' groups, starts and stops.
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, TimeoutError, WrongExpectedVersionError } from '../../src/index.js';
+import { InvalidArgumentError, TimeoutError, WrongExpectedVersionError, type Batch } from '../../src/index.js';
 import { InMemoryEventStore } from '../../src/testing/index.js';
 
 async function until(check: () => boolean): Promise<void> {
@@ -98,5 +98,68 @@ describe('InMemoryEventStore', () => {
     await until(() => entered);
     await expect(stuck.stop()).rejects.toBeInstanceOf(TimeoutError);
     await expect(stuck.done).rejects.toBeInstanceOf(TimeoutError);
+  });
+
+  describe('batch subscriptions (what store.project runs on)', () => {
+    const appendMany = async (store: InMemoryEventStore, from: number, count: number) => {
+      for (let i = from; i < from + count; i++) await store.append(`s-${i % 5}`, [{ type: 'Counted', data: { i } }], { expectedVersion: 'any' });
+    };
+    const numbers = (batches: Batch[]) => batches.flatMap((b) => b.events).map((e) => (e.data as { i: number }).i).sort((a, b) => a - b);
+
+    it('hands every event over once, in batches of at most maxBatchEvents with their checkpoints; a restart under the name resumes after them', async () => {
+      const store = new InMemoryEventStore({ partitions: 3 });
+      await appendMany(store, 0, 23);
+      const batches: Batch[] = [];
+      const first = await store.subscribeBatches({ name: 'counter', maxBatchEvents: 4 }, (batch) => void batches.push(batch));
+      await until(() => numbers(batches).length === 23);
+      await first.stop();
+      expect(numbers(batches)).toEqual([...Array(23).keys()]);
+      for (const batch of batches) {
+        expect(batch.events.length).toBeLessThanOrEqual(4);
+        for (const position of batch.checkpoint) {
+          const mine = batch.events.filter((e) => e.position.partition === position.partition);
+          expect(mine[mine.length - 1]!.position.offset).toBe(position.offset);
+        }
+      }
+      await appendMany(store, 23, 6);
+      const later: Batch[] = [];
+      const second = await store.subscribeBatches({ name: 'counter' }, (batch) => void later.push(batch));
+      await until(() => numbers(later).length === 6);
+      await second.stop();
+      expect(numbers(later)).toEqual([23, 24, 25, 26, 27, 28]);
+    });
+
+    it("shares the partitions under one name; starts at `from` ('end', positions) while no checkpoint is held", async () => {
+      const store = new InMemoryEventStore({ partitions: 4 });
+      await appendMany(store, 0, 20);
+      const seen = new Map<string, number>();
+      const count = (batch: Batch) => batch.events.forEach((e) => seen.set(e.id, (seen.get(e.id) ?? 0) + 1));
+      const a = await store.subscribeBatches({ name: 'shared' }, count);
+      const b = await store.subscribeBatches({ name: 'shared' }, count);
+      await until(() => seen.size === 20 && a.partitions.length === 2 && b.partitions.length === 2);
+      expect(a.partitions.filter((p) => b.partitions.includes(p))).toEqual([]);
+      await Promise.all([a.stop(), b.stop()]);
+      expect([...seen.values()].every((n) => n === 1)).toBe(true);
+
+      const tail: Batch[] = [];
+      const fromEnd = await store.subscribeBatches({ name: 'tail', from: 'end' }, (batch) => void tail.push(batch));
+      await appendMany(store, 20, 3);
+      await until(() => numbers(tail).length === 3);
+      await fromEnd.stop();
+      expect(numbers(tail)).toEqual([20, 21, 22]);
+      const refused = await store.subscribeBatches({ name: 'x', from: [{ partition: 9, offset: '0' }] }, () => undefined).then(() => undefined, (e: unknown) => e);
+      expect(refused).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'options.from[0].partition' });
+    });
+
+    it('says how far positions are behind the log', async () => {
+      const store = new InMemoryEventStore({ partitions: 2 });
+      await appendMany(store, 0, 10);
+      const lag = await store.lag([]);
+      expect(lag.map((l) => l.partition)).toEqual([0, 1]);
+      expect(lag.reduce((n, l) => n + l.events, 0)).toBe(10);
+      const caughtUp = await store.lag(lag.map((l) => ({ partition: l.partition, offset: String(Number(l.end) - 1) })));
+      expect(caughtUp.every((l) => l.events === 0 && l.seconds === 0)).toBe(true);
+      await expect(store.lag([{ partition: 5, offset: '0' }])).rejects.toMatchObject({ argument: 'checkpoint[0].partition' });
+    });
   });
 });
