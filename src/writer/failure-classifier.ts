@@ -6,8 +6,9 @@ import { WriterInvariantError } from './writer-state.js';
 
 /** The step a writer was taking when it failed. */
 export const writerPhases = [
-  'init', // waiting for the process's producers (their initTransactions)
-  'recover', // fencing a former owner's open transaction, reading the routing log and the partition into the index
+  'connect', // creating the producer
+  'init', // initTransactions: fencing earlier owners
+  'recover', // reading the routing log and the partition into the index
   'decide', // applying the append rules to a batch (no Kafka call)
   'begin', // beginTransaction
   'produce', // the transaction's records: events, snapshots, replies, markers
@@ -34,7 +35,7 @@ export const failureDecisions = [
 
 export type FailureDecision = (typeof failureDecisions)[number];
 
-const startPhases: readonly WriterPhase[] = ['init', 'recover'];
+const startPhases: readonly WriterPhase[] = ['connect', 'init', 'recover'];
 
 /**
  * Decides what a failure means. The phase, not the error, says whether anything can have

@@ -212,11 +212,8 @@ export class ProcessTransactions {
       clientId: `${options.connection.clientId ?? 'scribe'}-writer`,
       transactionalId: slot.transactionalId,
       transactionTimeoutMs: options.transactionTimeoutMs,
-      // One producer carries every partition's records, and librdkafka sends at most five
-      // requests at a time to a broker: without a moment's wait each partition's first records
-      // would leave in a request of their own and the rest queue behind them. Measured
-      // (decision 0017): 1 ms carries a transaction's partitions in one request.
-      overrides: { 'linger.ms': 1 },
+      // Scribe batches appends itself (group commit): waiting in librdkafka only adds latency.
+      overrides: { 'linger.ms': 0 },
     });
     try {
       // A new epoch of the id: its former self (a crashed instance, or this producer's

@@ -3,7 +3,7 @@
 // move is a bug in Scribe: it throws, and the writer ends as `failed`.
 
 export const writerStates = [
-  'starting', // waiting for the process's producers (a new epoch after a failed transaction)
+  'starting', // creating the producer and fencing earlier owners (initTransactions)
   'recovering', // reading the partition up to its end into the index
   'ready', // accepting appends; no transaction open
   'in-transaction', // a transaction is open: producing records, replies, request offsets

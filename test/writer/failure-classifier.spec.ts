@@ -36,17 +36,17 @@ const failed: FailureDecision = 'failed';
 
 /** Per kind of error, the decision in each phase (in the order of writerPhases). */
 const table: Record<Kind, Record<WriterPhase, FailureDecision>> = {
-  //                      init         recover      decide  begin   produce send-offsets commit   abort   apply
-  fenced: row(fenced, fenced, failed, retry, retry, retry, unknown, retry, failed),
-  'timed out': row(unavailable, unavailable, failed, retry, retry, retry, unknown, retry, failed),
-  'transport failure': row(unavailable, unavailable, failed, retry, retry, retry, unknown, retry, failed),
-  abortable: row(unavailable, unavailable, failed, retry, retry, retry, retry, retry, failed),
-  'abortable, timed out': row(unavailable, unavailable, failed, retry, retry, retry, unknown, retry, failed),
-  'no flag set': row(unavailable, unavailable, failed, retry, retry, retry, unknown, retry, failed),
-  "Scribe's own bound passed": row(unavailable, unavailable, failed, retry, retry, retry, unknown, retry, failed),
-  'an illegal state move': row(failed, failed, failed, failed, failed, failed, failed, failed, failed),
-  'a TypeError in Scribe': row(failed, failed, failed, failed, failed, failed, failed, failed, failed),
-  'the local index failing': row(unavailable, unavailable, failed, retry, retry, retry, unknown, retry, failed),
+  //                      connect      init         recover      decide  begin   produce send-offsets commit   abort   apply
+  fenced: row(fenced, fenced, fenced, failed, retry, retry, retry, unknown, retry, failed),
+  'timed out': row(unavailable, unavailable, unavailable, failed, retry, retry, retry, unknown, retry, failed),
+  'transport failure': row(unavailable, unavailable, unavailable, failed, retry, retry, retry, unknown, retry, failed),
+  abortable: row(unavailable, unavailable, unavailable, failed, retry, retry, retry, retry, retry, failed),
+  'abortable, timed out': row(unavailable, unavailable, unavailable, failed, retry, retry, retry, unknown, retry, failed),
+  'no flag set': row(unavailable, unavailable, unavailable, failed, retry, retry, retry, unknown, retry, failed),
+  "Scribe's own bound passed": row(unavailable, unavailable, unavailable, failed, retry, retry, retry, unknown, retry, failed),
+  'an illegal state move': row(failed, failed, failed, failed, failed, failed, failed, failed, failed, failed),
+  'a TypeError in Scribe': row(failed, failed, failed, failed, failed, failed, failed, failed, failed, failed),
+  'the local index failing': row(unavailable, unavailable, unavailable, failed, retry, retry, retry, unknown, retry, failed),
 };
 
 function row(...decisions: FailureDecision[]): Record<WriterPhase, FailureDecision> {
