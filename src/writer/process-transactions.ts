@@ -229,8 +229,6 @@ export class ProcessTransactions {
     }
     slot.producer = producer;
     slot.generation = ++this.made;
-    // Parts handed in while it started wait for it.
-    queueMicrotask(() => this.run());
   }
 
   /** Drops the slot's producer of `generation`, if it is still the current one; the next use makes a new one. */
