@@ -208,7 +208,7 @@ describe('bad input, checked without a broker', () => {
 
   describe('connect options', () => {
     const base = { store: 'ok', brokers: ['127.0.0.1:9092'], dataDir: '.scribe/test/validation-spec' };
-    const keys = ['store', 'brokers', 'partitions', 'replicationFactor', 'writer', 'dataDir', 'appendTimeoutMs', 'sessionTimeoutMs', 'transactionTimeoutMs', 'maxConcurrentTransactions', 'instanceId', 'writerProducers', 'maxEventBytes', 'schemas', 'onUnknownEvent', 'schemaRegistry', 'clientId', 'log'] as const;
+    const keys = ['store', 'brokers', 'partitions', 'replicationFactor', 'writer', 'dataDir', 'appendTimeoutMs', 'sessionTimeoutMs', 'transactionTimeoutMs', 'maxConcurrentTransactions', 'maxEventBytes', 'schemas', 'onUnknownEvent', 'schemaRegistry', 'clientId', 'log'] as const;
 
     it('answers any value of any option with the options or INVALID_ARGUMENT naming that option', () => {
       fc.assert(
@@ -231,8 +231,6 @@ describe('bad input, checked without a broker', () => {
       ['a port out of range', { brokers: ['127.0.0.1:99999'] }, /^brokers\[0\]: "127.0.0.1:99999": port 99999 is not from 1 to 65535/],
       ['brokers: 42', { brokers: 42 }, /^brokers: must be an array/],
       ["log: 'verbose'", { log: 'verbose' }, /^log: must be a function/],
-      ['an instanceId with a slash (it is part of a transactional id)', { instanceId: 'pod/1' }, /^instanceId: may hold only letters, digits/],
-      ['five writer producers', { writerProducers: 5 }, /^writerProducers: /],
       ['schemas: {}', { schemas: {} }, /^schemas: must be an EventSchemas/],
       ['schemas that define no type', { schemas: new EventSchemas() }, /^schemas: defines no event type/],
       ["onUnknownEvent: 'bogus'", { onUnknownEvent: 'bogus' }, /^onUnknownEvent: must be one of 'fail', 'skip', 'raw'/],
