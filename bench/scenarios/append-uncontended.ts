@@ -21,8 +21,6 @@ export interface AppendUncontendedOptions extends StoreBenchOptions {
   /** Appends (one event each) per concurrency level. */
   readonly appends: number;
   readonly progressEveryS: number;
-  /** The store's writerProducers. */
-  readonly writerProducers: number;
 }
 
 const eventType = 'BenchAppended';
@@ -97,7 +95,7 @@ async function run(o: AppendUncontendedOptions, context: BenchContext): Promise<
   const details: Record<string, unknown> = {};
 
   const scribe = () =>
-    withFreshStore(context.brokers, { prefix: 'bench-unc', partitions: o.partitions, replicationFactor: o.replicationFactor, writer: true, log: context.log, connect: { writerProducers: o.writerProducers } }, async ({ store, name, readyMs }) => {
+    withFreshStore(context.brokers, { prefix: 'bench-unc', partitions: o.partitions, replicationFactor: o.replicationFactor, writer: true, log: context.log }, async ({ store, name, readyMs }) => {
       context.log(`store ${name}: connected and owning ${store.partitions} partitions in ${readyMs} ms`);
       details.store = { name, readyMs, memoryAtStart: memory() };
       const versions = new Int32Array(o.streams).fill(-1);
@@ -145,7 +143,6 @@ export const appendUncontended: Scenario<AppendUncontendedOptions> = {
     })
       .option('--concurrency <list>', 'appends in flight, one measurement per value', '1,8,64')
       .option('--progress-every <s>', 'log progress and sample the RSS this often during a level', '10')
-      .option('--writer-producers <n>', "the store's writerProducers (transactional producers of the writer process)", '2')
   },
 
   parseOptions(raw) {
@@ -154,7 +151,6 @@ export const appendUncontended: Scenario<AppendUncontendedOptions> = {
       ...parseShared(raw, ['streams', 'appends']),
       concurrency: positiveIntegers('concurrency', raw.concurrency),
       progressEveryS: positiveInteger('progress-every', raw.progressEvery),
-      writerProducers: positiveInteger('writer-producers', raw.writerProducers),
     };
     const most = Math.max(...o.concurrency);
     if (most > o.streams) throw new Error(`--concurrency ${most} needs at least as many --streams (${o.streams}): each worker has its own streams`);
