@@ -187,19 +187,6 @@ export class KafkaAdmin {
    * The partitions of `topic` that members of the consumer group hold, once the group is
    * stable; undefined while it rebalances.
    */
-  /**
-   * The group's last committed offset of the partition and its metadata, without waiting for a
-   * transaction whose offsets are pending (a consumer's `committed` waits for it: KIP-447).
-   */
-  async committedOffset(groupId: string, topic: string, partition: number): Promise<{ offset: number; metadata: string | undefined }> {
-    const [result] = await this.call<rdkafka.GroupResults[]>('listConsumerGroupOffsets', (done) =>
-      this.client.listConsumerGroupOffsets([{ groupId, partitions: [{ topic, partition }] }], { timeout: this.timeoutMs, requireStableOffsets: false }, done),
-    );
-    if (result?.error) throw result.error;
-    const found = result?.partitions.find((p) => p.topic === topic && p.partition === partition);
-    return { offset: found && found.offset >= 0 ? found.offset : 0, metadata: found?.metadata ?? undefined };
-  }
-
   async assignedPartitions(groupId: string, topic: string): Promise<Set<number> | undefined> {
     const described = await this.call<rdkafka.GroupDescriptions>('describeGroups', (done) => this.client.describeGroups([groupId], { timeout: this.timeoutMs }, done));
     const group = described.groups[0];

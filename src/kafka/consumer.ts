@@ -19,15 +19,13 @@ export interface PartitionOffset {
   readonly topic: string;
   readonly partition: number;
   readonly offset: number;
-  /** A committed offset's metadata, where the committer left some. */
-  readonly metadata?: string;
 }
 
 export interface RebalanceListener {
   /** Called after the partitions were assigned to this member. */
   assigned(partitions: TopicPartition[]): void;
   /** Called before the partitions are taken away from this member. */
-  revoked(partitions: TopicPartition[]): void | Promise<void>;
+  revoked(partitions: TopicPartition[]): void;
   /** A rebalance step failed (the consumer is closing, most often); the callback swallowed it. */
   failed?(error: unknown): void;
 }
@@ -109,20 +107,9 @@ export class KafkaConsumer {
             else this.assign(assignment);
             listener.assigned(assignment);
           } else if (error.code === kafkaErrorCodes.ERR__REVOKE_PARTITIONS) {
-            // The group moves on only once the partitions are handed back: a listener that
-            // returns a promise holds them until it settles (a writer's transaction ending).
-            const client = this;
-            const handBack = () => {
-              try {
-                if (cooperative) undeclared(client).incrementalUnassign(assignment);
-                else client.unassign();
-              } catch (failure) {
-                listener.failed?.(failure);
-              }
-            };
-            const released = listener.revoked(assignment);
-            if (released) void released.then(handBack, (failure: unknown) => (listener.failed?.(failure), handBack()));
-            else handBack();
+            listener.revoked(assignment);
+            if (cooperative) undeclared(this).incrementalUnassign(assignment);
+            else this.unassign();
           }
         } catch (failure) {
           listener.failed?.(failure);
@@ -264,7 +251,7 @@ export class KafkaConsumer {
   committed(partitions: TopicPartition[], timeoutMs: number): Promise<PartitionOffset[]> {
     return this.native.call<PartitionOffset[]>('committed', timeoutMs + 2_000, (done) =>
       this.client.committed(partitions, timeoutMs, (error, result) =>
-        done(error, result?.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset, ...(typeof (r as { metadata?: unknown }).metadata === 'string' ? { metadata: (r as { metadata: string }).metadata } : {}) }))),
+        done(error, result?.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset }))),
       ),
     );
   }

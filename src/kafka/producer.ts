@@ -177,7 +177,7 @@ export class KafkaProducer {
 
   /** Adds consumer offsets to the open transaction with the consumer's group metadata (KIP-447). */
   sendOffsetsToTransaction(
-    offsets: { topic: string; partition: number; offset: number; metadata?: string }[],
+    offsets: { topic: string; partition: number; offset: number }[],
     consumer: KafkaConsumer,
     timeoutMs: number,
   ): Promise<void> {

@@ -70,7 +70,7 @@ const ownedSettings: Readonly<Record<string, string>> = {
   'bootstrap.servers': 'the `brokers` option',
   'metadata.broker.list': 'the `brokers` option',
   'client.id': 'the `clientId` option',
-  'transactional.id': 'the `instanceId` option: a writer process\'s producers are `<store>.w.<instanceId>[.<n>]`',
+  'transactional.id': 'nothing: Scribe gives each partition writer its own (`<store>.p<n>`), the fence of invariant I5',
   'enable.idempotence': 'nothing: every Scribe producer is idempotent',
   'enable.gapless.guarantee': 'nothing: Scribe producers are transactional or idempotent',
   acks: 'nothing: Scribe writes with acks=all',

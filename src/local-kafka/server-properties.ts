@@ -38,9 +38,6 @@ export function serverProperties(node: NodeAddress, all: readonly NodeAddress[],
     'share.coordinator.state.topic.replication.factor': replication,
     'share.coordinator.state.topic.min.isr': minIsr,
     'group.initial.rebalance.delay.ms': 0,
-    // A writer's transaction left open by a crashed process blocks the partition's next owner
-    // until the coordinator aborts it: check for timed-out transactions every second, not ten.
-    'transaction.abort.timed.out.transaction.cleanup.interval.ms': 1_000,
     'num.network.threads': 2,
     'num.io.threads': 2,
     'background.threads': 2,

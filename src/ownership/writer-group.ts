@@ -1,11 +1,10 @@
 // Ownership of partitions: writer processes join the consumer group `<store>.writers` on
 // `<store>.appends`, and owning appends partition p means owning events partition p. Each
-// assignment starts a PartitionWriter; all of them write through the process's one
-// transactional producer, whose every transaction carries the group's metadata (the fence,
-// decision 0017). A revocation closes the writer and hands the partition back only once no
-// transaction carrying it can commit. Requests read from the appends topic go to their writer.
+// assignment starts a PartitionWriter (which fences the previous owner); each revocation
+// closes one. Requests read from the appends topic are handed to their partition's writer.
 import type { TopicPartition } from '@confluentinc/kafka-javascript';
-import { KafkaConsumer, type KafkaAdmin, type KafkaConnection } from '../kafka/index.js';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { KafkaConsumer, type KafkaConnection } from '../kafka/index.js';
 import type { RoutingLog } from '../partitioning/routing-log.js';
 import { pendingAppendOf, servedAnswer, type CommandRequest, type Envelope } from '../owner-protocol/messages.js';
 import { decodeRequest } from '../owner-protocol/wire.js';
@@ -13,7 +12,6 @@ import type { StoreEvent } from '../instrumentation/store-events.js';
 import type { IndexFollower } from '../stream-index/follower.js';
 import type { StreamIndex } from '../stream-index/stream-index.js';
 import { PartitionWriter, type RemoteOrigin } from '../writer/partition-writer.js';
-import { ProcessTransactions } from '../writer/process-transactions.js';
 import type { ProducerFactory } from '../writer/producer-factory.js';
 
 /** The consumer group of a store's writer processes. */
@@ -23,28 +21,22 @@ export function writerGroupId(store: string): string {
 
 export interface WriterGroupOptions {
   readonly connection: KafkaConnection;
-  readonly admin: KafkaAdmin;
   readonly store: string;
-  /** This process among the store's writers: stable across its restarts, unique among live ones. */
-  readonly instanceId: string;
   readonly topics: { readonly events: string; readonly appends: string; readonly replies: string; readonly snapshots: string; readonly routing: string };
   readonly replyPartitions: number;
   readonly index: StreamIndex;
   readonly follower: IndexFollower;
   readonly routing: RoutingLog;
   readonly endOffset: (partition: number) => Promise<number>;
-  /** The partition's last stable offset: below the end while a transaction is open on it. */
-  readonly stableOffset: (partition: number) => Promise<number>;
   readonly sessionTimeoutMs: number;
   readonly timeoutMs: number;
   readonly transactionTimeoutMs: number;
-  /** Transactional producers of the process, taking turns. */
-  readonly producersPerProcess: number;
+  readonly maxConcurrentTransactions: number;
   readonly maxBatch: number;
   readonly log: (line: string) => void;
   /** The writers' typed events (default: none). */
   readonly instrument?: (event: StoreEvent) => void;
-  /** Creates the process's producer (default: KafkaProducer.connect); fault tests inject faults here. */
+  /** Creates each writer's producer (default: KafkaProducer.connect); fault tests inject faults here. */
   readonly producers?: ProducerFactory;
   /** Hands a command request (rather than events) to whoever runs commands in this process. */
   readonly onCommand: (request: CommandRequest & Envelope, writer: PartitionWriter, origin: RemoteOrigin) => void;
@@ -56,13 +48,11 @@ export class WriterGroup {
   private loop: Promise<void> | undefined;
   private consumer!: KafkaConsumer;
   private stopFollowingRouting: () => void = () => undefined;
-  private transactions!: ProcessTransactions;
+  /** Shared by this process's writers: see ConnectOptions.maxConcurrentTransactions. */
+  private readonly transactionSlots: LimitFunction;
 
-  private constructor(private readonly options: WriterGroupOptions) {}
-
-  /** The transactional id of a writer process of the store. */
-  static transactionalId(store: string, instanceId: string): string {
-    return `${store}.w.${instanceId}`;
+  private constructor(private readonly options: WriterGroupOptions) {
+    this.transactionSlots = pLimit(options.maxConcurrentTransactions);
   }
 
   static async join(options: WriterGroupOptions): Promise<WriterGroup> {
@@ -88,17 +78,6 @@ export class WriterGroup {
         // takes two rounds: frequent heartbeats keep a join or a leave to a second or two.
         'heartbeat.interval.ms': Math.max(100, Math.min(1_000, Math.floor(options.sessionTimeoutMs / 20))),
       },
-    });
-    group.transactions = new ProcessTransactions({
-      connection: options.connection,
-      transactionalId: WriterGroup.transactionalId(options.store, options.instanceId),
-      transactionTimeoutMs: options.transactionTimeoutMs,
-      timeoutMs: options.timeoutMs,
-      pool: options.producersPerProcess,
-      groupConsumer: group.consumer,
-      appendsTopic: options.topics.appends,
-      ...(options.producers ? { producers: options.producers } : {}),
-      log: options.log,
     });
     // A shard sealed for a partition owned here is opened by its writer.
     group.stopFollowingRouting = options.routing.onChange((entry) => {
@@ -128,7 +107,6 @@ export class WriterGroup {
     const writers = [...this.writers.values()];
     this.writers.clear();
     await Promise.all(writers.map((writer) => writer.close()));
-    await this.transactions.close(5_000);
     await this.consumer.disconnect();
   }
 
@@ -137,25 +115,21 @@ export class WriterGroup {
     if (partitions.length > 0) this.options.instrument?.({ type: 'ownership-gained', partitions: partitions.map((p) => p.partition) });
   }
 
-  /** Resolves when no transaction carrying the partitions can commit: then the group may move them. */
-  private async revoked(partitions: TopicPartition[]): Promise<void> {
-    const closing: Promise<void>[] = [];
+  private revoked(partitions: TopicPartition[]): void {
     for (const { partition } of partitions) {
       const writer = this.writers.get(partition);
       this.writers.delete(partition);
-      if (writer) closing.push(writer.close());
+      void writer?.close();
     }
     if (partitions.length > 0) this.options.instrument?.({ type: 'ownership-lost', partitions: partitions.map((p) => p.partition) });
-    await Promise.all(closing);
   }
 
   private startWriter(partition: number): void {
-    const writer: PartitionWriter = new PartitionWriter({
+    const writer = new PartitionWriter({
       ...this.options,
       partition,
-      transactions: this.transactions,
-      committedRequests: (p) => this.committedRequests(p),
-      formerOwner: (p) => this.formerOwner(p),
+      groupConsumer: this.consumer,
+      transactionSlots: this.transactionSlots,
       onFailure: (p, error) => this.writerFailed(p, writer, error),
     });
     this.writers.set(partition, writer);
@@ -178,16 +152,6 @@ export class WriterGroup {
         if (this.running && !this.writers.has(partition)) this.startWriter(partition);
       });
     }, this.options.sessionTimeoutMs).unref();
-  }
-
-  private async committedRequests(partition: number): Promise<number> {
-    const [committed] = await this.consumer.committed([{ topic: this.options.topics.appends, partition }], this.options.timeoutMs);
-    return committed && committed.offset >= 0 ? committed.offset : 0;
-  }
-
-  /** Who committed the partition's last transaction: the metadata of its committed offset. */
-  private async formerOwner(partition: number): Promise<string | undefined> {
-    return (await this.options.admin.committedOffset(writerGroupId(this.options.store), this.options.topics.appends, partition)).metadata;
   }
 
   private async rewind(partition: number): Promise<void> {

@@ -34,7 +34,7 @@ export function aclsFor(store: string, role: Role): AclEntry[] {
     { resourceType: 'TOPIC', patternType: 'PREFIXED', name: prefix, operation: 'READ', why: 'read events, snapshots, the routing log, append requests and replies' },
     { resourceType: 'TOPIC', patternType: 'PREFIXED', name: prefix, operation: 'WRITE', why: 'write events, snapshots, replies and append requests to other owners (idempotent producers need no cluster ACL, KIP-679)' },
     { resourceType: 'GROUP', patternType: 'PREFIXED', name: prefix, operation: 'READ', why: 'the writer group `<store>.writers` (ownership) and named subscriptions' },
-    { resourceType: 'TRANSACTIONAL_ID', patternType: 'PREFIXED', name: prefix, operation: 'WRITE', why: 'the writer process\'s producers, `<store>.w.<instanceId>[.<n>]`, and a former owner\'s, which a new owner fences' },
+    { resourceType: 'TRANSACTIONAL_ID', patternType: 'PREFIXED', name: prefix, operation: 'WRITE', why: 'one transactional id per partition, `<store>.p<n>`: the fence of a former owner' },
   ];
   if (role === 'reader') return reader;
   if (role === 'writer') return writer;

@@ -1,7 +1,7 @@
 // The options of `EventStore.connect`, their defaults, and the check that refuses a bad one
 // (naming it) before any client, topic or file is made.
 import { existsSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describeValue, InvalidArgumentError } from '../errors.js';
 import { brokersFromEnvironment, securityFromEnvironment, validateBrokers, validateKafkaSecurity, type KafkaSecurity, type KafkaSecurityOptions } from '../kafka/index.js';
@@ -34,23 +34,11 @@ export interface ConnectOptions {
   /** Bound on `close()` (default 30 s): clients still waiting for a broker then are left to finish on their own. */
   readonly closeTimeoutMs?: number;
   /**
-   * @deprecated No effect: a writer process runs one transaction at a time, carrying every
-   * partition it owns (decision 0017). Still checked, so that code setting it keeps working.
+   * Transactions this process runs at the same time across the partitions it owns (default:
+   * 2 per CPU core). Appends that wait for a slot join the next transaction of their
+   * partition, so fewer, larger transactions carry the same load with less work per event.
    */
   readonly maxConcurrentTransactions?: number;
-  /**
-   * This writer process among the store's writers (default `<host>-<pid>`): its transactional
-   * id is `<store>.w.<instanceId>`. Give a value that is stable across restarts (a pod name of a
-   * StatefulSet) and a restarted process fences its former self at once instead of waiting for
-   * the transaction timeout. Two live processes must never share one: they would fence each other.
-   */
-  readonly instanceId?: string;
-  /**
-   * Transactional producers of this writer process, taking turns (default 2, at most 4): while
-   * the coordinator still writes one transaction's commit markers, the next transaction uses
-   * the other producer instead of waiting (decision 0017). 1 uses the fewest resources.
-   */
-  readonly writerProducers?: number;
   /** Largest encoded event accepted (default 1,000,000 bytes, librdkafka's message.max.bytes less headroom). */
   readonly maxEventBytes?: number;
   /**
@@ -116,8 +104,7 @@ export interface ValidConnectOptions {
   readonly replicationFactor: number;
   readonly writer: boolean;
   readonly dataDir: string;
-  readonly settings: { appendTimeoutMs: number; maxEventBytes: number; sessionTimeoutMs: number; transactionTimeoutMs: number; closeTimeoutMs: number; writerProducers: number };
-  readonly instanceId: string;
+  readonly settings: { appendTimeoutMs: number; maxEventBytes: number; sessionTimeoutMs: number; transactionTimeoutMs: number; closeTimeoutMs: number; maxConcurrentTransactions: number };
   readonly schemas: EventSchemas | undefined;
   readonly onUnknownEvent: UnknownEventPolicy;
   readonly schemaRegistry: SchemaRegistryOptions | undefined;
@@ -152,15 +139,8 @@ export function validateConnectOptions(input: unknown): ValidConnectOptions {
     sessionTimeoutMs: integerOption(options.sessionTimeoutMs, 'sessionTimeoutMs', defaults.sessionTimeoutMs, 1, maxTimeoutMs),
     transactionTimeoutMs: integerOption(options.transactionTimeoutMs, 'transactionTimeoutMs', defaults.transactionTimeoutMs, 1, maxTimeoutMs),
     closeTimeoutMs: integerOption(options.closeTimeoutMs, 'closeTimeoutMs', defaults.closeTimeoutMs, 1, maxTimeoutMs),
-    writerProducers: integerOption(options.writerProducers, 'writerProducers', 2, 1, 4),
+    maxConcurrentTransactions: integerOption(options.maxConcurrentTransactions, 'maxConcurrentTransactions', 2 * availableParallelism(), 1, 10_000),
   };
-  integerOption(options.maxConcurrentTransactions, 'maxConcurrentTransactions', 1, 1, 10_000);
-  let instanceId = `${hostname()}-${process.pid}`;
-  if (options.instanceId !== undefined) {
-    validateName(options.instanceId, 'instanceId', 200);
-    if (!/^[A-Za-z0-9._-]+$/.test(options.instanceId)) throw new InvalidArgumentError('instanceId', 'may hold only letters, digits, ".", "_" and "-"');
-    instanceId = options.instanceId;
-  }
   let dataDir: string;
   if (options.dataDir === undefined) dataDir = resolve(join('.scribe', options.store, `${hostname()}-${process.pid}`));
   else {
@@ -227,7 +207,7 @@ export function validateConnectOptions(input: unknown): ValidConnectOptions {
     throw new InvalidArgumentError('tracing', `must be a tracing (openTelemetryTracing() from scribe/opentelemetry), got ${describeValue(tracing)}`);
   }
   const kafkaStatisticsIntervalMs = options.kafkaStatisticsIntervalMs === undefined ? undefined : integerOption(options.kafkaStatisticsIntervalMs, 'kafkaStatisticsIntervalMs', 0, 100, 86_400_000);
-  return { store: options.store, brokers: [...brokers], partitions, replicationFactor, writer, dataDir, settings, instanceId, schemas, onUnknownEvent, schemaRegistry, clientId, security, log, listeners, tracing, kafkaStatisticsIntervalMs };
+  return { store: options.store, brokers: [...brokers], partitions, replicationFactor, writer, dataDir, settings, schemas, onUnknownEvent, schemaRegistry, clientId, security, log, listeners, tracing, kafkaStatisticsIntervalMs };
 }
 
 /** `on`: a function or an array of functions. */

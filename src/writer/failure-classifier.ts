@@ -25,7 +25,7 @@ export const failureDecisions = [
   'retry-in-new-transaction',
   /** The commit may or may not land: answer "outcome unknown", then replace the producer (KAFKA-17754). */
   'outcome-unknown-reinitialise',
-  /** The producer could not even be initialised because another holds its id: stop; the writer group decides. */
+  /** A newer owner holds the transactional id (or the coordinator timed the transaction out, KIP-588): stop; the writer group decides. */
   'fenced-give-up',
   /** The writer could not start (a broker away, a bound passed): stop, nothing stored; the writer group tries again. */
   'unavailable-give-up',
@@ -49,19 +49,14 @@ export function classifyFailure(error: unknown, phase: WriterPhase): FailureDeci
   const kafka = error instanceof KafkaOperationError ? error : undefined;
   if (startPhases.includes(phase)) return kafka?.fenced ? 'fenced-give-up' : 'unavailable-give-up';
   if (phase === 'commit') {
-    // KAFKA-13574: timeouts and transport errors are not definite, whatever else they say. A
-    // fence in commit is not definite either: the fencer completes a commit that reached the
-    // coordinator before it.
-    if (!kafka || kafka.indefinite || kafka.fenced) return 'outcome-unknown-reinitialise';
+    // KAFKA-13574: timeouts and transport errors are not definite, whatever else they say.
+    if (!kafka || kafka.indefinite) return 'outcome-unknown-reinitialise';
+    if (kafka.fenced) return 'fenced-give-up';
     if (kafka.abortable) return 'retry-in-new-transaction';
     return 'outcome-unknown-reinitialise';
   }
-  // begin, produce, send-offsets, abort: commit was never called, nothing is visible. Fenced
-  // included: the producers are the process's, not the partition's (decision 0017); a new
-  // owner fenced them, or the coordinator timed the transaction out (KIP-588). Whether this
-  // process still owns the partition is the writer group's to say, and its metadata fences
-  // every transaction: the writer replaces the producer and goes on.
-  return 'retry-in-new-transaction';
+  // begin, produce, send-offsets, abort: commit was never called, nothing is visible.
+  return kafka?.fenced ? 'fenced-give-up' : 'retry-in-new-transaction';
 }
 
 /**

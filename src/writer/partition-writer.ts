@@ -1,13 +1,14 @@
-// The single writer of one partition of `<store>.events`. It recovers the partition into the
-// index once no other process's transaction is open on it, then lets the append rules
-// (src/appends/) decide each group-committed batch and hands what they decide to the process's
-// transaction (process-transactions.ts): the events, snapshots, replies to remote requesters
-// and the request offset. During growth it also seals shards that leave its partition and
-// opens shards that arrive (hand-over.ts). Its lifecycle is writer-state.ts;
-// failure-classifier.ts decides what every failure means.
+// The single writer of one partition of `<store>.events`. It fences every earlier owner (a
+// transactional.id per partition), recovers the partition into the index, then lets the append
+// rules (src/appends/) decide each group-committed batch and writes what they decide in one
+// Kafka transaction: the events, snapshots, replies to remote requesters and the request
+// offsets. During growth it also seals shards that leave its partition and opens shards that
+// arrive (hand-over.ts). Its lifecycle is writer-state.ts; failure-classifier.ts decides what
+// every failure means.
+import type { LimitFunction } from 'p-limit';
 import { decideBatch } from '../appends/append-batch.js';
 import type { StoreEvent } from '../instrumentation/store-events.js';
-import { kafkaError } from '../kafka/index.js';
+import { kafkaError, type KafkaConnection, type KafkaConsumer } from '../kafka/index.js';
 import type { RoutingLog } from '../partitioning/routing-log.js';
 import type { ShardMove } from '../partitioning/routing.js';
 import type { IndexFollower } from '../stream-index/follower.js';
@@ -17,13 +18,14 @@ import { answerFailedBatch, delivered, failBatch, produceEvents, produceReplies,
 import { classifyFailure, type FailureDecision, type WriterPhase } from './failure-classifier.js';
 import { moveOf, offsetOf, produceHandOver, type HandOverStep } from './hand-over.js';
 import type { PendingAppend, RemoteOrigin } from '../appends/pending-append.js';
-import { TransactionFailure, type ProcessTransactions } from './process-transactions.js';
-import type { TransactionalProducer } from './producer-factory.js';
+import { connectProducer, initTransactions, type ProducerFactory, type TransactionalProducer } from './producer-factory.js';
 import { WriterInvariantError, WriterLifecycle } from './writer-state.js';
 
 export type { PendingAppend, RemoteOrigin } from '../appends/pending-append.js';
 
 export interface PartitionWriterOptions {
+  readonly connection: KafkaConnection;
+  readonly store: string;
   readonly partition: number;
   readonly topics: { readonly events: string; readonly appends: string; readonly replies: string; readonly snapshots: string; readonly routing: string };
   readonly replyPartitions: number;
@@ -31,17 +33,16 @@ export interface PartitionWriterOptions {
   readonly follower: IndexFollower;
   /** Which streams this partition takes; the writer records its seals and opens in it. */
   readonly routing: RoutingLog;
-  /** The log end (not the last stable offset): reading up to it waits out other processes' open transactions. */
+  /** The writer group's consumer: its group metadata fences offset commits of a zombie (KIP-447). */
+  readonly groupConsumer: KafkaConsumer;
   readonly endOffset: (partition: number) => Promise<number>;
-  /** The partition's last stable offset: below the end while a transaction is open on it. */
-  readonly stableOffset: (partition: number) => Promise<number>;
-  /** The appends topic's committed offset, which every transaction commits again (or further). */
-  readonly committedRequests: (partition: number) => Promise<number>;
-  /** Who committed the partition's last transaction (the committed offset's metadata), without waiting for one open. */
-  readonly formerOwner: (partition: number) => Promise<string | undefined>;
-  /** The process's transactions, which carry this writer's batches with the other partitions'. */
-  readonly transactions: ProcessTransactions;
+  readonly timeoutMs: number;
+  readonly transactionTimeoutMs: number;
+  /** Bounds the transactions open at once in this process, over all its partitions' writers. */
+  readonly transactionSlots: LimitFunction;
   readonly maxBatch: number;
+  /** Creates the writer's producer, again for each re-initialisation (default: KafkaProducer.connect). */
+  readonly producers?: ProducerFactory;
   /** Operational messages: transactions that failed and what the writer did about them. */
   readonly log: (line: string) => void;
   /** The writer's work as typed events: batches committed and aborted, producers replaced, state changes, conflicts. */
@@ -50,10 +51,7 @@ export interface PartitionWriterOptions {
   readonly onFailure: (partition: number, error: unknown) => void;
 }
 
-/** How long a former owner's open transaction may take to end on its own before it is fenced. */
-const formerOwnerGraceMs = 1_000;
-
-/** How long `close` waits for a transaction in flight before the process's producer is replaced. */
+/** How long `close` waits for a transaction in flight before it lets the producer go. */
 const closeGraceMs = 5_000;
 
 /** Waits for `work` to settle, but no longer than `ms`. */
@@ -84,14 +82,13 @@ export class PartitionWriter {
   private handOvers: HandOverStep[] = [];
   /** The highest appends-topic offset committed: commits never move it back. */
   private requestsDone = 0;
-  /** The producer whose transaction failed last: the writer recovers only once it was replaced. */
-  private failedProducer: number | undefined;
+  private producer: TransactionalProducer | undefined;
   private draining: Promise<void> | undefined;
   /** The transaction being written, until its appends are in the index (whatever its outcome). */
   private inFlight: Promise<unknown> | undefined;
   private readonly started: Promise<void>;
   /** The step of the writer's work under way: what a failure means depends on it. */
-  private phase: WriterPhase = 'init';
+  private phase: WriterPhase = 'connect';
   /** Why the producer is being replaced, reported once the new one has fenced the old one. */
   private replacing: string | undefined;
 
@@ -171,41 +168,49 @@ export class PartitionWriter {
 
   /**
    * Gives up the partition: queued appends fail as not stored; a transaction in flight
-   * completes or fails on its own. Resolves once no transaction carrying the partition can
-   * commit any more (past `closeGraceMs` the process's producer is replaced for it): only then
-   * may the writer group hand the partition back (decision 0017).
+   * completes or fails on its own. Waits for it only `closeGraceMs`: a producer whose call
+   * still runs then is destroyed when it returns (docs/decisions/0007-native-calls.md).
    */
   async close(): Promise<void> {
     this.lifecycle.transitionTo('closed');
     this.failQueued(() => new OwnershipChangedError(this.options.partition, 'ownership moved to another process'));
-    await this.options.transactions.released(this.options.partition, closeGraceMs);
     await settledWithin(closeGraceMs, Promise.all([this.started.catch(() => undefined), this.draining]));
+    await this.producer?.disconnect(closeGraceMs);
   }
 
   private async start(): Promise<void> {
     const { partition, follower } = this.options;
-    this.phase = 'init';
+    this.phase = 'connect';
     try {
-      // After a failure: the failed producer's id has a new epoch (KAFKA-17754) before the partition is re-read.
-      if (this.failedProducer === undefined) await this.options.transactions.ready();
-      else await this.options.transactions.replaced(this.failedProducer);
-      this.failedProducer = undefined;
+      const producer = await (this.options.producers ?? connectProducer)({
+        ...this.options.connection,
+        clientId: `${this.options.connection.clientId ?? 'scribe'}-p${partition}`,
+        transactionalId: `${this.options.store}.p${partition}`,
+        transactionTimeoutMs: this.options.transactionTimeoutMs,
+        // Scribe batches appends itself (group commit): a transaction's records are produced
+        // together, and waiting in librdkafka only adds latency.
+        overrides: { 'linger.ms': 0 },
+      });
+      if (this.lifecycle.stopped) {
+        await producer.disconnect();
+        return;
+      }
+      this.producer = producer;
+      // Bumps the epoch of `<store>.p<n>`: every earlier owner's producer is fenced and its
+      // open transaction aborted before this writer reads the partition's end.
+      this.phase = 'init';
+      await initTransactions(producer, this.options.timeoutMs);
       if (this.replacing !== undefined) this.instrument({ type: 'producer-reinitialised', partition, reason: this.replacing });
       this.replacing = undefined;
       if (!this.lifecycle.transitionTo('recovering')) return;
+      // After the fence: every seal of an earlier owner is committed or aborted by now.
       this.phase = 'recover';
       const { routing } = this.options;
-      await this.fenceFormerOwner(await this.options.formerOwner(partition));
-      // Read up to the log end, not the last stable offset: a transaction another process left
-      // open on the partition (a former owner's) ends first, committed or aborted, and what it
-      // committed is in the index before this writer decides anything. Seals of earlier owners too.
       await routing.caughtUp();
       await this.catchUpHistory(routing.table.historyBefore(partition));
       const end = await this.options.endOffset(partition);
       follower.follow(partition);
       await follower.caughtUp(partition, end);
-      // No transaction is open on the partition now: its committed request offset is stable.
-      this.requestsDone = Math.max(this.requestsDone, await this.options.committedRequests(partition));
       follower.unfollow(partition);
       if (!this.lifecycle.transitionTo('ready')) return;
       for (const move of routing.table.currentMoves()) if (move.to === partition && move.state === 'sealed') this.openShard(move);
@@ -215,26 +220,6 @@ export class PartitionWriter {
       const decision = classifyFailure(error, this.phase);
       this.giveUp(decision === 'fenced-give-up' || decision === 'failed' ? decision : 'unavailable-give-up', error);
     }
-  }
-
-  /**
-   * A transaction a former owner left open on the partition blocks this writer's recovery until
-   * the coordinator times it out (transactionTimeoutMs, then its next check). A live former owner
-   * ends its transactions before it hands a partition back (decision 0017): one still open a
-   * moment after the takeover belongs to a process that died or froze. Its producers are fenced,
-   * which aborts the transaction at once.
-   */
-  private async fenceFormerOwner(owner: string | undefined): Promise<void> {
-    const { partition, transactions } = this.options;
-    if (owner === undefined || owner === transactions.tag) return;
-    for (const deadline = Date.now() + formerOwnerGraceMs; ; ) {
-      const [stable, end] = await Promise.all([this.options.stableOffset(partition), this.options.endOffset(partition)]);
-      if (stable >= end || this.lifecycle.stopped) return;
-      if (Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    this.options.log(`partition ${partition}: a transaction of the former owner is still open; fencing its producers`);
-    await transactions.fence(owner);
   }
 
   /** Waits until the index holds these partitions up to these offsets (shards' earlier history). */
@@ -257,12 +242,15 @@ export class PartitionWriter {
 
   private async drainLoop(): Promise<void> {
     while (this.lifecycle.is('ready') && (this.queue.length > 0 || this.handOvers.length > 0)) {
-      const written = this.writeNextBatch();
-      this.inFlight = written;
-      const next = await written.finally(() => {
-        if (this.inFlight === written) this.inFlight = undefined;
+      // The batch is taken only once a slot is free, so appends queued meanwhile join it.
+      const next = await this.options.transactionSlots(() => {
+        const written = this.writeNextBatch();
+        this.inFlight = written;
+        return written.finally(() => {
+          if (this.inFlight === written) this.inFlight = undefined;
+        });
       });
-      // A new producer and recovery take a while: the other partitions' writers wait for the same one.
+      // Outside the slot: a new producer and recovery take a while, the other partitions go on.
       if (next === 'reinitialise') await this.reinitialise();
     }
   }
@@ -335,7 +323,6 @@ export class PartitionWriter {
         },
         // Committed: the index must reflect it before the next batch reads versions from it.
         () => index.apply(partition, stored!.committed, (stored!.committed.at(-1)?.offset ?? -1) + 1, stored!.snapshots),
-        batch[0]!.alone === true,
       );
       if (this.options.instrument) this.instrument({ type: 'batch-committed', partition, appends: batch.length, events: stored!.committed.length, bytes: stored!.bytes, durationMs });
     } catch (error) {
@@ -376,56 +363,64 @@ export class PartitionWriter {
   }
 
   /**
-   * What the writer does once a failed transaction's appends are answered: stop, or wait for
-   * the process's next producer and recover. The process transactions abort the failed
-   * transaction and never reuse its producer: librdkafka was seen to stall after a refused
-   * record, and KAFKA-17754 (a delayed EndTxn applying to a later transaction) is only ruled out
-   * by a new epoch. A fenced writer does not re-initialise (another instance holds the process's
-   * transactional id, or the coordinator timed the transaction out, KIP-588): the writer group
-   * finds the partition still assigned here after a session timeout and starts a new writer.
+   * What the writer does once a failed transaction's appends are answered: stop, or abort and
+   * replace the producer. A producer whose transaction failed is never reused: librdkafka was
+   * seen to stall after a refused record, and KAFKA-17754 (a delayed EndTxn applying to a later
+   * transaction) is only ruled out by a new epoch. A fenced writer does not re-initialise: that
+   * would fence the new owner in turn (or, after a coordinator-side timeout, KIP-588, the
+   * writer group finds the partition still assigned here and starts a new writer).
    */
   private async afterFailure(decision: FailureDecision, cause: unknown, reason: string): Promise<AfterBatch> {
     if (decision === 'fenced-give-up' || decision === 'failed' || decision === 'unavailable-give-up') {
       this.giveUp(decision, cause);
       return 'continue';
     }
-    if (decision === 'retry-in-new-transaction') this.lifecycle.transitionTo('abortable');
+    if (decision === 'retry-in-new-transaction') {
+      this.lifecycle.transitionTo('abortable');
+      await this.abort();
+    }
     this.replacing = reason;
     return 'reinitialise';
   }
 
+  /** Aborts the open transaction; only a fence or a bug stops the writer here. */
+  private async abort(): Promise<void> {
+    this.phase = 'abort';
+    try {
+      await this.producer?.abortTransaction(this.options.timeoutMs);
+    } catch (error) {
+      // Nothing of it was committed; the new producer fences whatever is left of it.
+      const decision = classifyFailure(error, 'abort');
+      if (decision === 'fenced-give-up' || decision === 'failed') this.giveUp(decision, error);
+    }
+  }
+
   /**
-   * Writes in the process's next transaction. `produce` puts the records in and names the
-   * appends topic's offset to commit with them, if any (never below what an earlier commit
-   * recorded: a hand-over's jumps the queue); `apply` takes the committed transaction into the
-   * index. Each step sets `phase`, by which a failure is classified; a failure is thrown as its
-   * Kafka cause. Resolves with the time from begin to commit.
+   * Runs one transaction. `produce` puts its records in and names the appends topic's offset
+   * to commit with them, if any (never below what an earlier commit recorded: a hand-over's
+   * jumps the queue); `apply` takes the committed transaction into the index. Each step sets
+   * `phase`, by which a failure is classified. Resolves with the time from begin to commit.
    */
-  private async transaction(produce: (producer: TransactionalProducer) => Promise<number | undefined>, apply: () => Promise<void>, alone = false): Promise<number> {
+  private async transaction(produce: (producer: TransactionalProducer) => Promise<number | undefined>, apply: () => Promise<void>): Promise<number> {
+    const producer = this.producer;
+    if (!producer) throw new WriterInvariantError('the writer is ready without a producer');
     this.lifecycle.transitionTo('in-transaction');
     this.phase = 'begin';
-    let requestsDone = this.requestsDone;
-    let durationMs: number;
-    try {
-      durationMs = await this.options.transactions.carry({
-        partition: this.options.partition,
-        alone,
-        produce: async (producer) => {
-          const request = await produce(producer);
-          requestsDone = Math.max(this.requestsDone, request ?? 0);
-          return requestsDone;
-        },
-        entered: (phase) => {
-          this.phase = phase;
-          if (phase === 'commit') this.lifecycle.transitionTo('committing');
-        },
-      });
-    } catch (error) {
-      if (!(error instanceof TransactionFailure)) throw error;
-      this.failedProducer = error.producerGeneration;
-      throw error.cause;
+    const began = performance.now();
+    await producer.beginTransaction();
+    this.phase = 'produce';
+    const request = await produce(producer);
+    const requestsDone = request === undefined ? this.requestsDone : Math.max(this.requestsDone, request);
+    if (request !== undefined) {
+      this.phase = 'send-offsets';
+      const { appends } = this.options.topics;
+      await producer.sendOffsetsToTransaction([{ topic: appends, partition: this.options.partition, offset: requestsDone }], this.options.groupConsumer, this.options.timeoutMs);
     }
+    this.lifecycle.transitionTo('committing');
+    this.phase = 'commit';
+    await producer.commitTransaction(this.options.timeoutMs);
     this.requestsDone = requestsDone;
+    const durationMs = performance.now() - began;
     this.phase = 'apply';
     await apply();
     this.lifecycle.transitionTo('ready');
@@ -469,9 +464,12 @@ export class PartitionWriter {
     }
   }
 
-  /** After a failed transaction: the process's next producer (a new epoch), then the partition re-read. */
+  /** A fresh producer with the same transactional.id: new epoch, open transaction aborted, partition re-read. */
   private async reinitialise(): Promise<void> {
     if (!this.lifecycle.transitionTo('reinitialising')) return;
+    const old = this.producer;
+    this.producer = undefined;
+    await old?.disconnect();
     if (!this.lifecycle.transitionTo('starting')) return;
     await this.start();
   }

@@ -32,14 +32,11 @@ export type Report =
   | { type: 'grown'; partitions: number };
 
 /**
- * Where I5's zombie stops itself (SIGSTOP) in its next transaction with records:
- * `before-produce`, the transaction begun but its first record not sent (nothing of it on a
- * broker); `before-offsets`, the records delivered in an open transaction, the appends topic's
- * offsets (with the writer group's metadata) not sent yet; `mid-batch`, the offsets sent and
- * the commit not asked for yet; `mid-commit`, a moment after the commit was asked for, its
- * answer not received.
+ * Where I5's zombie stops itself (SIGSTOP) at the next commit of a transaction with records:
+ * `mid-batch`, the batch's events delivered in an open transaction and the commit not asked
+ * for yet; `mid-commit`, a moment after the commit was asked for, its answer not received.
  */
-export type FreezeMoment = 'before-produce' | 'before-offsets' | 'mid-batch' | 'mid-commit';
+export type FreezeMoment = 'mid-batch' | 'mid-commit';
 
 let store: KafkaEventStore | undefined;
 const send = (report: Report) => process.send?.(report);
@@ -64,22 +61,13 @@ const freezableProducers: ProducerFactory = async (options) => {
       return producer.beginTransaction();
     },
     send: (record) => {
-      if (sent++ === 0 && freezeAt === 'before-produce') {
-        freezeAt = undefined;
-        process.kill(process.pid, 'SIGSTOP');
-      }
+      sent++;
       return producer.send(record);
     },
-    sendOffsetsToTransaction: (offsets, consumer, timeoutMs) => {
-      if (sent > 0 && freezeAt === 'before-offsets') {
-        freezeAt = undefined;
-        process.kill(process.pid, 'SIGSTOP');
-      }
-      return producer.sendOffsetsToTransaction(offsets, consumer, timeoutMs);
-    },
+    sendOffsetsToTransaction: (offsets, consumer, timeoutMs) => producer.sendOffsetsToTransaction(offsets, consumer, timeoutMs),
     commitTransaction: (timeoutMs) => {
       const moment = freezeAt;
-      if ((moment !== 'mid-batch' && moment !== 'mid-commit') || sent === 0) return producer.commitTransaction(timeoutMs);
+      if (moment === undefined || sent === 0) return producer.commitTransaction(timeoutMs);
       freezeAt = undefined;
       if (moment === 'mid-batch') process.kill(process.pid, 'SIGSTOP');
       const committed = producer.commitTransaction(timeoutMs);

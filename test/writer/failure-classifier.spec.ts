@@ -1,6 +1,6 @@
 // What a partition writer does about a failure, as a table of (error, phase) -> decision (no
 // broker). The phase says whether anything can be visible: before commit nothing is; once the
-// commit was asked for, only the broker's definite "aborted" makes it definite.
+// commit was asked for, only the broker's definite "aborted" or "fenced" makes it definite.
 import { describe, expect, it } from 'vitest';
 import { TimeoutError } from '../../src/errors.js';
 import { KafkaOperationError } from '../../src/kafka/index.js';
@@ -37,7 +37,7 @@ const failed: FailureDecision = 'failed';
 /** Per kind of error, the decision in each phase (in the order of writerPhases). */
 const table: Record<Kind, Record<WriterPhase, FailureDecision>> = {
   //                      connect      init         recover      decide  begin   produce send-offsets commit   abort   apply
-  fenced: row(fenced, fenced, fenced, failed, retry, retry, retry, unknown, retry, failed),
+  fenced: row(fenced, fenced, fenced, failed, fenced, fenced, fenced, fenced, fenced, failed),
   'timed out': row(unavailable, unavailable, unavailable, failed, retry, retry, retry, unknown, retry, failed),
   'transport failure': row(unavailable, unavailable, unavailable, failed, retry, retry, retry, unknown, retry, failed),
   abortable: row(unavailable, unavailable, unavailable, failed, retry, retry, retry, retry, retry, failed),
