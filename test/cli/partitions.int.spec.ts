@@ -1,23 +1,12 @@
 // `scribe partitions grow` and `scribe partitions status` against a live store whose writer
 // runs in this process: the operator's view of a growth.
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { EventStore, type KafkaEventStore } from '../../src/index.js';
+import { scribe as scribeAt } from '../support/scribe-cli.js';
 
 const brokers = inject('brokers');
-const run = promisify(execFile);
-
-async function scribe(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('node', ['bin/scribe.js', ...args, '--brokers', brokers.join(',')], { timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const scribe = (...args: string[]) => scribeAt(brokers, ...args);
 
 describe('scribe partitions', () => {
   const name = `cli-${randomUUID().slice(0, 8)}`;
