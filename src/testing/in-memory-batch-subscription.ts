@@ -6,6 +6,7 @@ import { TimeoutError } from '../errors.js';
 import type { EventReader } from '../schemas/event-schemas.js';
 import type { BatchHandler, BatchSettings } from '../store/batch-subscription.js';
 import { CheckpointLostError, type CheckpointStore } from '../store/checkpoints.js';
+import { messageOf } from '../store/validation.js';
 import type { RunningBatches } from '../store/projection-source.js';
 import type { Position, RecordedEvent } from '../streams/event.js';
 import type { InMemoryLog } from './in-memory-log.js';
@@ -173,7 +174,7 @@ export class InMemoryBatchSubscription implements RunningBatches {
     try {
       claimed = await this.checkpoints.claim(partitions);
     } catch (error) {
-      this.settings.log(`subscription ${this.settings.name}: claiming partitions ${partitions.join(',')} failed (${error instanceof Error ? error.message : String(error)}); trying again`);
+      this.settings.log(`subscription ${this.settings.name}: claiming partitions ${partitions.join(',')} failed (${messageOf(error)}); trying again`);
       this.claimAfter = Date.now() + 1_000;
       return;
     }
